@@ -1,0 +1,68 @@
+"""Service configuration, read from ``PROFILEGRAPH_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from profilegraph.errors import ConfigurationError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    With no ``neo4j_uri`` the service runs the embedded local graph server on
+    ``data_dir``; with one, it talks to that Neo4j (or any Bolt server).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PROFILEGRAPH_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = "development"
+
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None
+
+    data_dir: Path = Path("var/graph")
+    embedded_heap: str = Field(default="1g", pattern=r"^\d+[mMgG]$")
+    embedded_start_timeout: float = Field(default=60.0, gt=0)
+    embedded_database: str = "profilegraph"
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    query_max_depth: int = Field(default=12, ge=1)
+    query_max_aliases: int = Field(default=30, ge=1)
+    query_max_tokens: int = Field(default=5000, ge=1)
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_graph(self) -> Settings:
+        if self.environment == "production" and not self.neo4j_uri:
+            raise ValueError(
+                "PROFILEGRAPH_NEO4J_URI is required when PROFILEGRAPH_ENVIRONMENT=production; "
+                "the embedded graph server is for development only"
+            )
+        return self
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return self.neo4j_uri is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one message naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            name = f"PROFILEGRAPH_{where.upper()}" if where else "configuration"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from exc
