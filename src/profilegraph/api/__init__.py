@@ -1,0 +1,1 @@
+"""The GraphQL layer: maps requests onto services and results onto types, nothing more."""

@@ -1,0 +1,1 @@
+"""Use cases: what the API and the CLI ask of the domain and the store."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from neo4j.exceptions import ConstraintError
+
+from profilegraph.errors import MigrationError
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.migrate import apply_migrations, load_migrations, migration_status, split_statements
+
+CREATE_IDENTIFIER = "CREATE (:Identifier {key: $key, type: 'phone'})"
+SHOW_CONSTRAINT_NAMES = "SHOW CONSTRAINTS YIELD name RETURN name"
+
+
+def test_statements_are_split_at_line_end_semicolons_and_comments_dropped() -> None:
+    text = "// leading comment\nCREATE INDEX a IF NOT EXISTS\nFOR (n:A) ON (n.x);\n\nRETURN 'a;b' AS s;\n"
+    assert split_statements(text) == ("CREATE INDEX a IF NOT EXISTS\nFOR (n:A) ON (n.x)", "RETURN 'a;b' AS s")
+
+
+def test_badly_named_migration_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "1_constraints.cypher").write_text("RETURN 1;")
+    with pytest.raises(MigrationError, match="1_constraints.cypher"):
+        load_migrations(tmp_path)
+
+
+@pytest.mark.neo4j
+async def test_migrations_are_applied_once(graph_store: GraphStore) -> None:
+    # the session fixture applied them already: a second run applies nothing
+    assert await apply_migrations(graph_store) == []
+    status = await migration_status(graph_store)
+    assert status.complete
+    assert status.applied == tuple(m.version for m in load_migrations())
+
+
+@pytest.mark.neo4j
+async def test_every_natural_key_has_a_uniqueness_constraint(graph_store: GraphStore) -> None:
+    names = {record["name"] for record in await graph_store.query(SHOW_CONSTRAINT_NAMES)}
+    assert {
+        "identifier_key",
+        "person_one_id",
+        "order_order_id",
+        "product_sku",
+        "content_content_id",
+        "channel_code",
+        "processed_event_id",
+        "tag_def_key",
+    } <= names
+
+
+@pytest.mark.neo4j
+async def test_identifier_key_uniqueness_is_enforced(graph_store: GraphStore) -> None:
+    await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
+    with pytest.raises(ConstraintError):
+        await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
