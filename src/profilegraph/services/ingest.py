@@ -1,0 +1,115 @@
+"""Ingesting NDJSON events: validate, write evidence and facts, resolve, in batches.
+
+Each batch is one transaction: claiming its event ids, writing its facts and
+re-resolving the OneIDs it touches commit together or not at all. An import
+killed half-way therefore leaves whole batches behind, and running it again
+skips exactly the events already in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from neo4j import AsyncManagedTransaction
+
+from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services.resolution import resolve_around, utc_now
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ingest import build_rows, claim_events, write_rows
+
+__all__ = ["IngestReport", "ingest_events", "ingest_lines"]
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass
+class IngestReport:
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "rejections": [r.__dict__ for r in self.rejected[:100]],
+        }
+
+
+async def _write_batch(store: GraphStore, events: list[Event], config: IdentityConfig) -> int:
+    """Write one batch; return how many of its events were new."""
+    batch_id = uuid.uuid4().hex
+
+    async def work(tx: AsyncManagedTransaction) -> int:
+        fresh_ids = await claim_events(tx, [e.event_id for e in events], batch_id, utc_now())
+        fresh = [e for e in events if e.event_id in fresh_ids]
+        if fresh:
+            rows = build_rows(fresh, config)
+            await write_rows(tx, rows)
+            await resolve_around(tx, rows.touched_keys, config)
+        return len(fresh)
+
+    return await store.write(work, retry_conflicts=True)
+
+
+async def _ingest(
+    store: GraphStore,
+    parsed: Iterator[tuple[int, str | None, Event | Rejection]],
+    config: IdentityConfig,
+    batch_size: int,
+    on_progress: Callable[[int], None] | None,
+    on_reject: Callable[[Rejection, str | None], None] | None,
+) -> IngestReport:
+    report = IngestReport()
+    while chunk := list(islice(parsed, batch_size)):
+        events: dict[str, Event] = {}
+        for _, raw, item in chunk:
+            if isinstance(item, Rejection):
+                report.rejected.append(item)
+                if on_reject:
+                    on_reject(item, raw)
+            elif item.event_id in events:
+                report.duplicates += 1
+            else:
+                events[item.event_id] = item
+        if events:
+            fresh = await _write_batch(store, list(events.values()), config)
+            report.accepted += fresh
+            report.duplicates += len(events) - fresh
+        report.lines += len(chunk)
+        if on_progress:
+            on_progress(len(chunk))
+    return report
+
+
+async def ingest_lines(
+    store: GraphStore,
+    lines: Iterable[str],
+    config: IdentityConfig,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+    on_reject: Callable[[Rejection, str | None], None] | None = None,
+) -> IngestReport:
+    """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal."""
+    parsed = (
+        (number, line, parse_line(line, number, config))
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    )
+    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject)
+
+
+async def ingest_events(
+    store: GraphStore, raw_events: Iterable[object], config: IdentityConfig, *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> IngestReport:
+    """Ingest decoded events (the GraphQL mutation's input); positions count from 1."""
+    parsed = ((number, None, parse_or_reject(raw, number, config)) for number, raw in enumerate(raw_events, start=1))
+    return await _ingest(store, parsed, config, batch_size, None, None)
