@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from neo4j import AsyncManagedTransaction
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.resolution import plan_one_ids, resolve
+from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.oneids import load_all_evidence
 from profilegraph.store.resolution import apply_plan, load_component, load_memberships
 
-__all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "utc_now"]
+__all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "utc_now"]
 
 
 def utc_now() -> str:
@@ -50,6 +52,10 @@ async def resolve_around(
     state = await load_memberships(tx, expanded)
     plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
     await apply_plan(tx, evidence, resolution, state, plan, now)
+    return _summary(resolution, plan)
+
+
+def _summary(resolution: Resolution, plan: OneIdPlan) -> ResolutionSummary:
     return ResolutionSummary(
         identifiers=len(plan.assignments),
         one_ids=len(resolution.clusters),
@@ -57,3 +63,22 @@ async def resolve_around(
         merged=tuple(r.retired for r in plan.redirects),
         conflicts=len(resolution.refusals),
     )
+
+
+async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionSummary:
+    """Recompute every OneID from all evidence at once (``profilegraph resolve --full``).
+
+    Runs as one transaction: the result is exactly what incremental resolution
+    must already have produced, so on a consistent graph it changes nothing.
+    """
+
+    async def work(tx: AsyncManagedTransaction) -> ResolutionSummary:
+        now = utc_now()
+        evidence = await load_all_evidence(tx, now)
+        resolution = resolve(evidence, config)
+        state = await load_memberships(tx, list(evidence.nodes))
+        plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
+        await apply_plan(tx, evidence, resolution, state, plan, now)
+        return _summary(resolution, plan)
+
+    return await store.write(work, retry_conflicts=True)

@@ -35,10 +35,17 @@ async def _records(tx: AsyncManagedTransaction, query: LiteralString, params: Ma
     return [record.data() async for record in result]
 
 
+# How the embedded server reports a lost optimistic-concurrency race: a record
+# changed or deleted by a transaction that committed after ours began.
+_CONFLICT_CODES = frozenset({"Neo.ClientError.Statement.EntityNotFound"})
+
+
 def _is_retryable_conflict(error: Neo4jError) -> bool:
-    # The embedded server reports a lost optimistic-concurrency race as a
-    # non-transient error; its message names ArcadeDB's ConcurrentModificationException.
-    return isinstance(error, ConstraintError | TransientError) or "ConcurrentModification" in str(error)
+    return (
+        isinstance(error, ConstraintError | TransientError)
+        or error.code in _CONFLICT_CODES
+        or "ConcurrentModification" in str(error)
+    )
 
 
 class GraphStore:

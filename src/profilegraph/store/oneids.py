@@ -1,0 +1,66 @@
+"""Whole-graph reads of identity: all evidence (for a full recompute) and the OneID map."""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from profilegraph.domain.resolution import Evidence, IdentifierNode, LinkEvidence, pair
+from profilegraph.store.bolt import GraphStore, run
+
+__all__ = ["load_all_evidence", "one_id_map"]
+
+ALL_IDENTIFIERS: LiteralString = """
+MATCH (i:Identifier)
+SET i.resolved_at = $stamp
+RETURN i.key AS key, i.type AS type, i.status AS status, i.first_seen AS first_seen,
+       i.admin_blocked AS admin_blocked
+"""
+
+ALL_LINKS: LiteralString = """
+MATCH (a:Identifier)-[l:LINK]->(b:Identifier)
+RETURN a.key AS a, b.key AS b, l.first_seen AS first_seen, l.last_seen AS last_seen, l.count AS count,
+       l.sources AS sources, l.event_ids AS event_ids
+"""
+
+ALL_ADMIN_CONSTRAINTS: LiteralString = """
+MATCH (a:Identifier)-[c:MUST_LINK|CANNOT_LINK]->(b:Identifier)
+RETURN a.key AS a, b.key AS b, type(c) AS kind
+"""
+
+ONE_ID_MAP: LiteralString = """
+MATCH (i:Identifier)-[:MEMBER_OF]->(p:Person)
+RETURN i.key AS key, p.one_id AS one_id
+"""
+
+
+async def load_all_evidence(tx: AsyncManagedTransaction, stamp: str) -> Evidence:
+    """Every identifier (each stamped, to hold it for the transaction) and every link and constraint."""
+    nodes = {
+        row["key"]: IdentifierNode(
+            row["key"], row["type"], row["first_seen"], row["status"] or "active", bool(row["admin_blocked"])
+        )
+        for row in await run(tx, ALL_IDENTIFIERS, stamp=stamp)
+    }
+    links = tuple(
+        LinkEvidence(
+            *pair(row["a"], row["b"]),
+            row["first_seen"],
+            row["last_seen"],
+            int(row["count"]),
+            tuple(row["sources"] or ()),
+            tuple(row["event_ids"] or ()),
+        )
+        for row in await run(tx, ALL_LINKS)
+    )
+    must: set[tuple[str, str]] = set()
+    cannot: set[tuple[str, str]] = set()
+    for row in await run(tx, ALL_ADMIN_CONSTRAINTS):
+        (must if row["kind"] == "MUST_LINK" else cannot).add(pair(row["a"], row["b"]))
+    return Evidence(nodes, links, frozenset(must), frozenset(cannot))
+
+
+async def one_id_map(store: GraphStore) -> dict[str, str]:
+    """Identifier key -> OneID, for every identifier that belongs to a OneID."""
+    return {row["key"]: row["one_id"] for row in await store.query(ONE_ID_MAP)}

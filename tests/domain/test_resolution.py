@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import itertools
+import random
+
+import networkx as nx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from profilegraph.domain.identifiers import IdentifierType, IdentityConfig, Strength
+from profilegraph.domain.resolution import (
+    Evidence,
+    IdentifierNode,
+    LinkEvidence,
+    PersonState,
+    plan_one_ids,
+    resolve,
+)
+
+CONFIG = IdentityConfig()
+# Nothing limited, blocked or weak: the partition must be plain connected components.
+PLAIN = IdentityConfig(
+    types={"x": IdentifierType("x")}, blocked_values=frozenset(), blocked_patterns=(), shared_strong_threshold=10**9
+)
+
+
+def node(key: str, first_seen: str = "2026-01-01T00:00:00Z") -> IdentifierNode:
+    return IdentifierNode(key, key.split(":")[0], first_seen)
+
+
+def link(a: str, b: str, first_seen: str = "2026-01-01T00:00:00Z") -> LinkEvidence:
+    a, b = sorted((a, b))
+    return LinkEvidence(a, b, first_seen)
+
+
+def evidence(links: list[LinkEvidence], *extra: str, **kwargs: object) -> Evidence:
+    keys = {k for l in links for k in (l.a, l.b)} | set(extra)
+    return Evidence({k: node(k) for k in keys}, tuple(links), **kwargs)  # type: ignore[arg-type]
+
+
+def partition(ev: Evidence, config: IdentityConfig = CONFIG) -> set[frozenset[str]]:
+    return set(resolve(ev, config).clusters)
+
+
+def test_identifiers_seen_together_form_one_oneid() -> None:
+    ev = evidence([link("phone:+1", "wechat_openid:o1"), link("wechat_openid:o1", "email:a@b.c")])
+    assert partition(ev) == {frozenset({"phone:+1", "wechat_openid:o1", "email:a@b.c"})}
+
+
+def test_blocked_values_never_link() -> None:
+    ev = evidence([link("phone:+8613800138000", "member_id:1"), link("phone:+8613800138000", "member_id:2")])
+    result = resolve(ev, CONFIG)
+    assert set(result.clusters) == {frozenset({"member_id:1"}), frozenset({"member_id:2"})}
+    assert result.blocked == {"phone:+8613800138000"}
+
+
+def test_a_device_seen_with_many_people_is_shared_and_bridges_nobody() -> None:
+    phones = [f"phone:+{i}" for i in range(5)]
+    ev = evidence([link("device_id:kiosk", p) for p in phones])
+    result = resolve(ev, CONFIG)
+    assert result.shared == {"device_id:kiosk"}
+    assert set(result.clusters) == {frozenset({p}) for p in phones}
+
+
+def test_a_family_tablet_with_two_member_ids_is_shared() -> None:
+    ev = evidence([link("device_id:tablet", "member_id:mum"), link("device_id:tablet", "member_id:kid")])
+    result = resolve(ev, CONFIG)
+    assert result.shared == {"device_id:tablet"}
+    assert frozenset({"member_id:mum"}) in result.clusters
+
+
+def test_a_device_of_one_person_links() -> None:
+    ev = evidence([link("device_id:d", "phone:+1"), link("device_id:d", "member_id:m")])
+    assert partition(ev) == {frozenset({"device_id:d", "phone:+1", "member_id:m"})}
+
+
+def test_a_link_exceeding_a_type_limit_is_refused_as_a_conflict_and_the_older_link_wins() -> None:
+    ev = evidence(
+        [
+            link("phone:+1", "member_id:old", "2026-01-01T00:00:00Z"),
+            link("phone:+1", "member_id:new", "2026-02-01T00:00:00Z"),
+        ]
+    )
+    result = resolve(ev, CONFIG)
+    assert set(result.clusters) == {frozenset({"phone:+1", "member_id:old"}), frozenset({"member_id:new"})}
+    (refusal,) = result.refusals
+    assert (refusal.a, refusal.b, refusal.rule) == ("member_id:new", "phone:+1", "type_limit")
+    assert "2 member_id" in refusal.detail
+
+
+def test_cannot_link_keeps_identifiers_apart_whatever_the_evidence() -> None:
+    ev = evidence(
+        [link("phone:+1", "email:a@b.c"), link("email:a@b.c", "phone:+2")],
+        cannot_links=frozenset({("phone:+1", "phone:+2")}),
+    )
+    result = resolve(ev, CONFIG)
+    assert len(result.clusters) == 2
+    assert result.refusals[0].rule == "cannot_link"
+
+
+def test_must_link_joins_without_evidence() -> None:
+    ev = evidence([], "phone:+1", "phone:+2", must_links=frozenset({("phone:+1", "phone:+2")}))
+    assert partition(ev) == {frozenset({"phone:+1", "phone:+2"})}
+
+
+graphs = st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), max_size=40)
+
+
+@given(graphs)
+def test_without_limits_blocks_or_shared_identifiers_the_partition_is_connected_components(edges: list[tuple[int, int]]) -> None:
+    links = [link(f"x:{a}", f"x:{b}") for a, b in edges if a != b]
+    ev = evidence(links, *(f"x:{i}" for i in range(25)))
+    graph = nx.Graph()
+    graph.add_nodes_from(ev.nodes)
+    graph.add_edges_from((l.a, l.b) for l in links)
+    assert partition(ev, PLAIN) == {frozenset(c) for c in nx.connected_components(graph)}
+
+
+typed_links = st.lists(
+    st.tuples(
+        st.sampled_from(["phone:+1", "phone:+2", "member_id:a", "member_id:b", "device_id:d", "email:e@x.y", "device_id:k"]),
+        st.sampled_from(["phone:+3", "member_id:c", "wechat_unionid:u", "wechat_unionid:v", "device_id:d", "email:f@x.y"]),
+        st.integers(1, 28),
+    ),
+    max_size=25,
+)
+
+
+@given(typed_links, st.randoms())
+def test_the_partition_does_not_depend_on_the_order_of_the_evidence(
+    raw: list[tuple[str, str, int]], rnd: random.Random
+) -> None:
+    links = [link(a, b, f"2026-02-{day:02d}T00:00:00Z") for a, b, day in raw if a != b]
+    shuffled = links[:]
+    rnd.shuffle(shuffled)
+    assert partition(evidence(links)) == partition(evidence(shuffled))
+
+
+@given(typed_links)
+@settings(max_examples=60)
+def test_resolving_components_separately_equals_resolving_everything(raw: list[tuple[str, str, int]]) -> None:
+    links = [link(a, b, f"2026-02-{day:02d}T00:00:00Z") for a, b, day in raw if a != b]
+    whole = partition(evidence(links))
+    graph = nx.Graph((l.a, l.b) for l in links)
+    parts: set[frozenset[str]] = set()
+    for component in nx.connected_components(graph):
+        parts |= partition(evidence([l for l in links if l.a in component]))
+    assert parts == whole
+
+
+def _ids() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+def test_when_oneids_join_the_oldest_anchor_survives_and_the_other_redirects() -> None:
+    nodes = {"phone:+1": node("phone:+1", "2026-01-01T00:00:00Z"), "email:a@b.c": node("email:a@b.c", "2026-03-01T00:00:00Z")}
+    ev = Evidence(nodes, (link("phone:+1", "email:a@b.c"),))
+    persons = {
+        "old": PersonState("old", "2026-01-01T00:00:00Z", "phone:+1"),
+        "young": PersonState("young", "2026-03-01T00:00:00Z", "email:a@b.c"),
+    }
+    membership = {"phone:+1": "old", "email:a@b.c": "young"}
+    counter = _ids()
+    plan = plan_one_ids(resolve(ev, CONFIG), nodes, membership, persons, CONFIG, lambda: f"new{next(counter)}")
+    assert plan.assignments == {"phone:+1": "old", "email:a@b.c": "old"}
+    assert [(r.retired, r.survivor) for r in plan.redirects] == [("young", "old")]
+    assert plan.created == {}
+
+
+def test_after_a_split_the_part_holding_the_anchor_keeps_the_oneid() -> None:
+    nodes = {k: node(k) for k in ("phone:+1", "email:a@b.c", "member_id:m")}
+    ev = Evidence(
+        nodes,
+        (link("phone:+1", "email:a@b.c"), link("email:a@b.c", "member_id:m")),
+        cannot_links=frozenset({("email:a@b.c", "member_id:m"), ("member_id:m", "phone:+1")}),
+    )
+    persons = {"p": PersonState("p", "2026-01-01T00:00:00Z", "phone:+1")}
+    membership = dict.fromkeys(nodes, "p")
+    plan = plan_one_ids(resolve(ev, CONFIG), nodes, membership, persons, CONFIG, lambda: "fresh")
+    assert plan.assignments == {"phone:+1": "p", "email:a@b.c": "p", "member_id:m": "fresh"}
+    assert plan.created == {"fresh": "member_id:m"}
+    assert plan.redirects == ()
+    assert plan.changed == {"p"}
+
+
+def test_weak_identifiers_are_never_anchors_when_a_strong_one_exists() -> None:
+    nodes = {"device_id:d": node("device_id:d", "2025-01-01T00:00:00Z"), "phone:+1": node("phone:+1", "2026-01-01T00:00:00Z")}
+    ev = Evidence(nodes, (link("device_id:d", "phone:+1"),))
+    plan = plan_one_ids(resolve(ev, CONFIG), nodes, {}, {}, CONFIG, lambda: "n")
+    assert plan.created == {"n": "phone:+1"}
+    assert CONFIG.strength("device_id") is Strength.WEAK

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import LiteralString
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.resolution import resolve_full
+from profilegraph.store.bolt import GraphStore
+from tests.conftest import CLEAR_DATA
+from tests.identity_events import event_lists, identify, partition
+
+CONFIG = IdentityConfig()
+PHONE = {"type": "phone", "value": "+86 138 0013 8001"}
+OPENID = {"type": "wechat_openid", "value": "oX12"}
+TAOBAO = {"type": "taobao_id", "value": "tb-1"}
+SAMPLE = [
+    json.dumps(
+        {"event_id": "ev-1", "type": "identify", "ts": "2026-01-02T03:04:05Z", "source": "wechat_miniapp",
+         "identifiers": [OPENID, PHONE], "attributes": {"city": "上海", "gender": "f"}}
+    ),
+    json.dumps(
+        {"event_id": "ev-2", "type": "order", "ts": "2026-01-03T00:00:00Z", "source": "tmall",
+         "identifiers": [{"type": "phone", "value": "13800138001"}, TAOBAO],
+         "order": {"order_id": "o-9", "amount": 299.0, "currency": "CNY", "channel": "tmall",
+                   "items": [{"sku": "SKU1", "qty": 1, "price": 299.0}]}}
+    ),
+    json.dumps(
+        {"event_id": "ev-3", "type": "interaction", "ts": "2026-01-04T00:00:00Z", "source": "xiaohongshu",
+         "identifiers": [TAOBAO], "interaction": {"kind": "view", "content_id": "c-7", "channel": "xiaohongshu"}}
+    ),
+    json.dumps({"event_id": "ev-4", "type": "product", "ts": "2026-01-04T00:00:00Z",
+                "product": {"sku": "SKU1", "name": "Oolong", "category": "tea"}}),
+    '{"event_id": "ev-5", "type": "identify", "ts": "2026-01-05T00:00:00Z", "identifiers": [{"type": "phone", "value": "12"}]}',
+    "this is not json",
+]
+
+COUNTS: LiteralString = """
+MATCH (n) WHERE NOT n:SchemaMigration
+WITH count(n) AS nodes
+MATCH ()-[r]->()
+RETURN nodes, count(r) AS relationships
+"""
+LINK_COUNTS: LiteralString = "MATCH ()-[l:LINK]->() RETURN sum(l.count) AS total"
+FACTS_OF_PHONE: LiteralString = """
+MATCH (i:Identifier {key: $key})<-[:BY]-(fact)
+RETURN labels(fact)[0] AS kind, count(*) AS n ORDER BY kind
+"""
+OPEN_CONFLICTS: LiteralString = "MATCH (c:Conflict {status: 'open'}) RETURN c.a AS a, c.b AS b, c.rule AS rule"
+PERSONS: LiteralString = "MATCH (p:Person) RETURN p.one_id AS one_id, p.status AS status"
+REDIRECT_TARGETS: LiteralString = """
+MATCH (p:Person {status: 'retired'})
+OPTIONAL MATCH (p)-[:MERGED_INTO]->(q:Person)
+RETURN p.one_id AS retired, q.one_id AS survivor
+"""
+
+
+async def _state(store: GraphStore) -> tuple[object, ...]:
+    counts = (await store.query(COUNTS))[0]
+    return (await partition(store), counts["nodes"], counts["relationships"], (await store.query(LINK_COUNTS))[0]["total"])
+
+
+@pytest.mark.neo4j
+async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_reported(graph_store: GraphStore) -> None:
+    report = await ingest_lines(graph_store, SAMPLE, CONFIG)
+
+    assert (report.accepted, report.duplicates, len(report.rejected)) == (4, 0, 2)
+    assert [(r.line, r.field, r.code) for r in report.rejected] == [
+        (5, "identifiers[0].value", "INVALID_IDENTIFIER"),
+        (6, "$", "INVALID_JSON"),
+    ]
+    assert await partition(graph_store) == {
+        frozenset({"phone:+8613800138001", "wechat_openid:oX12", "taobao_id:tb-1"})
+    }
+    facts = {r["kind"]: r["n"] for r in await graph_store.query(FACTS_OF_PHONE, key="phone:+8613800138001")}
+    assert facts == {"Attribute": 2, "Order": 1}
+
+
+@pytest.mark.neo4j
+async def test_replaying_events_changes_nothing(graph_store: GraphStore) -> None:
+    await ingest_lines(graph_store, SAMPLE, CONFIG)
+    before = await _state(graph_store)
+
+    report = await ingest_lines(graph_store, SAMPLE, CONFIG, batch_size=2)
+
+    assert (report.accepted, report.duplicates) == (0, 4)
+    assert await _state(graph_store) == before
+
+
+async def test_an_import_killed_half_way_and_run_again_ends_as_one_clean_run(session_store: GraphStore) -> None:
+    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+                      {"type": "member_id", "value": f"M{i}"}) for i in range(40)]
+    await session_store.execute(CLEAR_DATA)
+    await ingest_lines(session_store, lines, CONFIG, batch_size=7)
+    clean = await _state(session_store)
+
+    await session_store.execute(CLEAR_DATA)
+    await ingest_lines(session_store, lines[:17], CONFIG, batch_size=7)  # the run that was killed
+    await ingest_lines(session_store, lines, CONFIG, batch_size=7)
+    assert await _state(session_store) == clean
+
+
+async def test_a_second_member_id_is_refused_and_kept_as_an_open_conflict(graph_store: GraphStore) -> None:
+    await ingest_lines(
+        graph_store,
+        [
+            identify("e1", 1, PHONE, {"type": "member_id", "value": "M1"}),
+            identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"}),
+        ],
+        CONFIG,
+    )
+    assert await partition(graph_store) == {
+        frozenset({"phone:+8613800138001", "member_id:M1"}),
+        frozenset({"member_id:M2"}),
+    }
+    assert await graph_store.query(OPEN_CONFLICTS) == [
+        {"a": "member_id:M2", "b": "phone:+8613800138001", "rule": "type_limit"}
+    ]
+
+
+async def test_joining_oneids_leaves_a_redirect_from_the_younger(graph_store: GraphStore) -> None:
+    await ingest_lines(graph_store, [identify("e1", 1, PHONE), identify("e2", 2, OPENID)], CONFIG)
+    await ingest_lines(graph_store, [identify("e3", 3, PHONE, OPENID)], CONFIG)
+    persons = {r["one_id"]: r["status"] for r in await graph_store.query(PERSONS)}
+    assert sorted(persons.values()) == ["active", "retired"]
+    (redirect,) = await graph_store.query(REDIRECT_TARGETS)
+    assert persons[redirect["survivor"]] == "active"
+    assert set((await partition(graph_store))) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12"})}
+
+
+async def _clean_ingest(store: GraphStore, lines: list[str], batch_size: int) -> set[frozenset[str]]:
+    await store.execute(CLEAR_DATA)
+    await ingest_lines(store, lines, CONFIG, batch_size=batch_size)
+    return await partition(store)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=event_lists)
+async def test_incremental_ingestion_in_any_order_equals_the_full_recompute(
+    session_store: GraphStore, lines: list[str]
+) -> None:
+    in_order = await _clean_ingest(session_store, lines, batch_size=len(lines))
+    shuffled = lines[:]
+    random.Random(len(lines)).shuffle(shuffled)
+    one_by_one = await _clean_ingest(session_store, shuffled, batch_size=1)
+    assert one_by_one == in_order
+
+    await resolve_full(session_store, CONFIG)
+    assert await partition(session_store) == in_order
+
+
+@pytest.mark.slow
+async def test_eight_concurrent_ingesters_end_as_one_sequential_run(session_store: GraphStore) -> None:
+    rnd = random.Random(7)
+    pool = [{"type": "phone", "value": f"+86 139 1111 {i:04d}"} for i in range(30)] + [
+        {"type": "member_id", "value": f"M{i}"} for i in range(12)
+    ]
+    lines = [identify(f"c-{n}", rnd.randint(1, 28), *rnd.sample(pool, rnd.randint(1, 3))) for n in range(120)]
+    sequential = await _clean_ingest(session_store, lines, batch_size=20)
+
+    await session_store.execute(CLEAR_DATA)
+    shares = [rnd.sample(lines, 60) for _ in range(8)]  # overlapping slices, each in its own order
+    await asyncio.gather(*(ingest_lines(session_store, share, CONFIG, batch_size=10) for share in shares))
+    await ingest_lines(session_store, lines, CONFIG, batch_size=20)  # whatever no ingester carried
+
+    memberships = await session_store.query(
+        "MATCH (i:Identifier)-[:MEMBER_OF]->(p:Person) RETURN i.key AS key, count(p) AS n"
+    )
+    assert all(row["n"] == 1 for row in memberships)
+    assert await partition(session_store) == sequential
+    redirects = await session_store.query(REDIRECT_TARGETS)
+    assert all(row["survivor"] is not None for row in redirects)
