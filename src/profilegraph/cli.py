@@ -6,14 +6,20 @@ import asyncio
 import logging
 import sys
 
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
 import click
 
 from profilegraph import __version__
+from profilegraph.cli_identity import register as register_identity_commands
 from profilegraph.errors import ProfileGraphError
 from profilegraph.services.runtime import open_graph
 from profilegraph.settings import Settings, load_settings
 
-__all__ = ["main"]
+__all__ = ["main", "run_async"]
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -70,12 +76,16 @@ def migrate() -> None:
         if not applied:
             click.echo("schema is up to date")
 
-    _run(run())
+    run_async(run())
 
 
-def _run(coroutine: object) -> None:
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; a ProfileGraphError ends the command with its code and message."""
     try:
-        asyncio.run(coroutine)  # type: ignore[arg-type]
+        return asyncio.run(coroutine)
     except ProfileGraphError as exc:
         click.echo(f"error [{exc.code}]: {exc.message}", err=True)
         sys.exit(1)
+
+
+register_identity_commands(main, _settings)

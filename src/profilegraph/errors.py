@@ -10,7 +10,8 @@ where there is one, what to do about it::
     ├── EmbeddedServerError       the local graph server could not be started
     │   └── DataDirectoryInUseError   another server owns the data directory
     ├── MigrationError            a schema migration failed
-    └── ValidationError           an input value is invalid (field + reason)
+    ├── ValidationError           an input value is invalid (field + reason)
+    └── NotFoundError             the OneID or identifier asked for does not exist
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "EmbeddedServerError",
     "GraphUnavailableError",
     "MigrationError",
+    "NotFoundError",
     "ProfileGraphError",
     "ValidationError",
 ]
@@ -66,3 +68,7 @@ class ValidationError(ProfileGraphError):
         self.field = field
         if code is not None:
             self.code = code
+
+
+class NotFoundError(ProfileGraphError):
+    code = "NOT_FOUND"

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     embedded_start_timeout: float = Field(default=60.0, gt=0)
     embedded_database: str = "profilegraph"
 
+    identity_config: Path | None = None  # JSON: extra identifier types, blocked values, shared threshold
+    default_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

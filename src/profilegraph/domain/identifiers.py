@@ -169,6 +169,11 @@ class IdentityConfig:
             raise ValidationError(f"{type_name} {text!r}: {exc}", field="value", code="INVALID_IDENTIFIER") from exc
         return Identifier(type_name, value)
 
+    def normalise_key(self, text: str) -> IdentifierKey:
+        """``"phone:+86 138 0013 8001"`` -> ``"phone:+8613800138001"``: a key typed by a person, made canonical."""
+        written = split_key(text.strip())
+        return self.normalise(written.type, written.value).key
+
     def is_blocked(self, key: str) -> bool:
         """Configured junk values that never link anything."""
         return key in self.blocked_values or any(p.search(key) for p in self._compiled_patterns)

@@ -29,11 +29,15 @@ from profilegraph.store.bolt import run
 
 __all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships"]
 
-EXPAND_IDENTIFIERS: LiteralString = """
+LOCK_IDENTIFIERS: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
 SET i.resolved_at = $stamp
-WITH i
+"""
+
+EXPAND_IDENTIFIERS: LiteralString = """
+UNWIND $keys AS key
+MATCH (i:Identifier {key: key})
 OPTIONAL MATCH (i)-[l:LINK]-(j:Identifier)
 RETURN i.key AS key, i.type AS type, i.status AS status, i.first_seen AS first_seen,
        i.admin_blocked AS admin_blocked,
@@ -144,12 +148,13 @@ def _expandable(node: IdentifierNode) -> bool:
 
 
 async def load_component(
-    tx: AsyncManagedTransaction, seeds: Collection[str], stamp: str, *, recheck: Collection[str] = ()
+    tx: AsyncManagedTransaction, seeds: Collection[str], stamp: str | None, *, recheck: Collection[str] = ()
 ) -> Evidence:
     """The evidence around ``seeds``: every identifier reachable through active identifiers.
 
     Seeds that are stored as shared are not expanded (more evidence cannot make them
     unshared) unless named in ``recheck``, as after an admin block or unblock.
+    With a ``stamp`` every expanded identifier is locked first; without, it is a plain read.
     """
     nodes: dict[str, IdentifierNode] = {}
     links: dict[tuple[str, str], LinkEvidence] = {}
@@ -159,7 +164,9 @@ async def load_component(
     frontier = set(seeds)
     first_round = True
     while frontier:
-        rows = await run(tx, EXPAND_IDENTIFIERS, keys=sorted(frontier), stamp=stamp)
+        if stamp is not None:
+            await run(tx, LOCK_IDENTIFIERS, keys=sorted(frontier), stamp=stamp)
+        rows = await run(tx, EXPAND_IDENTIFIERS, keys=sorted(frontier))
         constraint_rows = await run(tx, ADMIN_CONSTRAINTS, keys=sorted(frontier))
         expanded |= frontier
         reached: dict[str, IdentifierNode] = {}

@@ -1,0 +1,182 @@
+"""``profilegraph`` commands for identity: import, resolve, export, and the admin operations."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from profilegraph.domain.events import Rejection
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services import admin
+from profilegraph.services.config import identity_config
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.resolution import resolve_full
+from profilegraph.services.runtime import GraphRuntime, open_graph
+from profilegraph.settings import Settings
+from profilegraph.store.oneids import one_id_map
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+
+def _with_graph(settings: Settings, action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]]) -> T:
+    from profilegraph.cli import run_async
+
+    async def run() -> T:
+        config = identity_config(settings)
+        async with open_graph(settings) as runtime:
+            return await action(runtime, config)
+
+    return run_async(run())
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _import(settings: Settings, file: str, batch_size: int, errors: str | None, as_json: bool) -> None:
+    source = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
+    error_sink = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115 - closed below
+    progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
+
+    def on_reject(rejection: Rejection, raw: str | None) -> None:
+        if error_sink is not None and raw is not None:
+            error_sink.write(raw if raw.endswith("\n") else raw + "\n")
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
+        report = await ingest_lines(
+            runtime.store, source, config, batch_size=batch_size, on_progress=progress.update, on_reject=on_reject
+        )
+        return report.as_dict()
+
+    try:
+        result = _with_graph(settings, action)
+    finally:
+        progress.close()
+        if source is not sys.stdin:
+            source.close()
+        if error_sink is not None:
+            error_sink.close()
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(
+        f"{result['lines']} lines: {result['accepted']} accepted, {result['duplicates']} duplicates, "
+        f"{result['rejected']} rejected"
+    )
+    for rejection in result["rejections"]:  # type: ignore[attr-defined]
+        click.echo(f"  line {rejection['line']}: {rejection['field']}: {rejection['code']}: {rejection['message']}")
+
+
+def register(main: click.Group, settings_factory: Callable[[], Settings]) -> None:
+    """Add the identity commands to the ``profilegraph`` group."""
+    actor_option = click.option("--actor", default=lambda: getpass.getuser(), help="Who does this (for the audit).")
+    reason_option = click.option("--reason", required=True, help="Why (kept in the audit trail).")
+
+    @main.command("import")
+    @click.argument("file")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+    @click.option("--errors", "errors", type=click.Path(dir_okay=False), help="Write rejected lines to this file.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    def import_command(file: str, batch_size: int, errors: str | None, as_json: bool) -> None:
+        """Ingest NDJSON events from FILE (or - for standard input); replays change nothing."""
+        _import(settings_factory(), file, batch_size, errors, as_json)
+
+    @main.command("resolve")
+    @click.option("--full", is_flag=True, required=True, help="Recompute every OneID from all evidence.")
+    def resolve_command(full: bool) -> None:
+        """Recompute the OneID partition from all evidence."""
+        summary = _with_graph(settings_factory(), lambda rt, config: resolve_full(rt.store, config))
+        _echo_json(asdict(summary) | {"created": len(summary.created), "merged": len(summary.merged)})
+
+    @main.command("export-oneids")
+    @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+    def export_command(file: str) -> None:
+        """Write {identifier key: OneID} for every identifier that belongs to a OneID."""
+
+        async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, str]:
+            return await one_id_map(runtime.store)
+
+        mapping = _with_graph(settings_factory(), action)
+        text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False)
+        if file == "-":
+            click.echo(text)
+        else:
+            Path(file).write_text(text, encoding="utf-8")
+            click.echo(f"{len(mapping)} identifiers in {len(set(mapping.values()))} OneIDs written to {file}", err=True)
+
+    @main.command("merge")
+    @click.argument("one_id_a")
+    @click.argument("one_id_b")
+    @actor_option
+    @reason_option
+    def merge_command(one_id_a: str, one_id_b: str, actor: str, reason: str) -> None:
+        """Merge two OneIDs for good."""
+        change = _with_graph(
+            settings_factory(),
+            lambda rt, config: admin.merge_profiles(rt.store, config, one_id_a, one_id_b, actor=actor, reason=reason),
+        )
+        _echo_json(asdict(change))
+
+    @main.command("split")
+    @click.argument("one_id")
+    @click.argument("identifiers", nargs=-1, required=True)
+    @actor_option
+    @reason_option
+    def split_command(one_id: str, identifiers: tuple[str, ...], actor: str, reason: str) -> None:
+        """Split IDENTIFIERS (type:value) out of ONE_ID for good."""
+        change = _with_graph(
+            settings_factory(),
+            lambda rt, config: admin.split_profile(rt.store, config, one_id, identifiers, actor=actor, reason=reason),
+        )
+        _echo_json(asdict(change))
+
+    for name, blocked in (("block", True), ("unblock", False)):
+
+        @main.command(name)
+        @click.argument("identifier")
+        @actor_option
+        @reason_option
+        def block_command(identifier: str, actor: str, reason: str, blocked: bool = blocked) -> None:
+            """Block or unblock an identifier value (type:value)."""
+            change = _with_graph(
+                settings_factory(),
+                lambda rt, config: admin.block_identifier(
+                    rt.store, config, identifier, blocked=blocked, actor=actor, reason=reason
+                ),
+            )
+            _echo_json(asdict(change))
+
+    @main.command("explain")
+    @click.argument("a")
+    @click.argument("b")
+    def explain_command(a: str, b: str) -> None:
+        """Why identifiers A and B (type:value) share a OneID, or why not."""
+        explanation = _with_graph(settings_factory(), lambda rt, config: admin.explain_link(rt.store, config, a, b))
+        _echo_json(asdict(explanation))
+
+    @main.command("history")
+    @click.argument("one_id")
+    def history_command(one_id: str) -> None:
+        """Merges into and out of ONE_ID, and its audit trail."""
+        history = _with_graph(settings_factory(), lambda rt, config: admin.merge_history(rt.store, one_id))
+        _echo_json(asdict(history))
+
+    @main.command("conflicts")
+    @click.option("--status", default="open", type=click.Choice(["open", "resolved"]), show_default=True)
+    @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+    def conflicts_command(status: str, limit: int) -> None:
+        """Links refused by a type limit or an admin split."""
+        rows = _with_graph(
+            settings_factory(), lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit)
+        )
+        _echo_json(rows)

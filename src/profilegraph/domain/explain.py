@@ -1,0 +1,93 @@
+"""Why two identifiers share a OneID, or why they do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from profilegraph.domain.resolution import Evidence, Resolution, pair
+
+__all__ = ["Explanation", "LinkStep", "explain"]
+
+
+@dataclass(frozen=True)
+class LinkStep:
+    a: str
+    b: str
+    kind: str  # evidence | must_link
+    first_seen: str | None = None
+    last_seen: str | None = None
+    count: int = 0
+    sources: tuple[str, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    refused_by: str | None = None  # the rule that refused this step, if any
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    a: str
+    b: str
+    linked: bool
+    path: tuple[LinkStep, ...]
+    reason: str
+
+
+def _graph(evidence: Evidence, allowed: set[str] | None) -> nx.Graph:
+    graph = nx.Graph()
+    for link in evidence.links:
+        if allowed is None or (link.a in allowed and link.b in allowed):
+            graph.add_edge(link.a, link.b, step=LinkStep(
+                link.a, link.b, "evidence", link.first_seen, link.last_seen, link.count, link.sources, link.event_ids
+            ))
+    for a, b in evidence.must_links:
+        if allowed is None or (a in allowed and b in allowed):
+            graph.add_edge(a, b, step=LinkStep(a, b, "must_link", sources=("admin",)))
+    return graph
+
+
+def _path(graph: nx.Graph, a: str, b: str) -> list[LinkStep] | None:
+    if a not in graph or b not in graph:
+        return None
+    try:
+        nodes = nx.shortest_path(graph, a, b)
+    except nx.NetworkXNoPath:
+        return None
+    return [graph.edges[u, v]["step"] for u, v in zip(nodes, nodes[1:], strict=False)]
+
+
+def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Explanation:
+    """The path of accepted links joining ``a`` and ``b``, or the steps that were refused."""
+    for key in (a, b):
+        if key not in evidence.nodes:
+            return Explanation(a, b, False, (), f"{key} has never been seen")
+    cluster_of = resolution.cluster_of()
+    if a in cluster_of and cluster_of.get(a) == cluster_of.get(b):
+        members = set(resolution.clusters[cluster_of[a]])
+        steps = _path(_graph(evidence, members), a, b) or []
+        return Explanation(a, b, True, tuple(steps), "linked by the evidence below")
+
+    steps = _path(_graph(evidence, None), a, b)
+    if steps is None:
+        return Explanation(a, b, False, (), "no evidence connects them")
+    refusals = {pair(r.a, r.b): r for r in resolution.refusals}
+    annotated: list[LinkStep] = []
+    for step in steps:
+        rule, detail = None, None
+        for key in (step.a, step.b):
+            if key in resolution.blocked:
+                rule, detail = "blocked", f"{key} is blocked and never links"
+            elif key in resolution.shared:
+                rule, detail = "shared", f"{key} is shared by several people and never bridges them"
+        refusal = refusals.get(pair(step.a, step.b))
+        if refusal is not None:
+            rule, detail = refusal.rule, refusal.detail
+        annotated.append(LinkStep(**{**step.__dict__, "refused_by": rule, "detail": detail}))
+    refused = [s for s in annotated if s.refused_by]
+    reason = (
+        "; ".join(f"{s.a} – {s.b}: {s.detail}" for s in refused)
+        if refused
+        else "the link joining them was refused: see the conflicts of their OneIDs"
+    )
+    return Explanation(a, b, False, tuple(annotated), reason)

@@ -1,0 +1,184 @@
+"""Identity administration: merge, split, block, explain, history, conflicts.
+
+Every change is one transaction that writes the admin constraint, re-resolves
+the OneIDs it touches and appends an audit entry (who, when, what, why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from profilegraph.domain.explain import Explanation, explain
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.resolution import resolve
+from profilegraph.errors import NotFoundError, ValidationError
+from profilegraph.services.resolution import resolve_around, utc_now
+from profilegraph.store import admin as admin_store
+from profilegraph.store.bolt import GraphStore, Record
+from profilegraph.store.resolution import load_component
+
+__all__ = [
+    "MergeHistory",
+    "block_identifier",
+    "explain_link",
+    "list_conflicts",
+    "merge_history",
+    "merge_profiles",
+    "split_profile",
+]
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    """What an admin operation did: the OneIDs that now hold the identifiers it touched."""
+
+    one_ids: dict[str, str | None]  # identifier key -> its OneID after the change
+    audit_id: str
+
+
+async def _active_one_id(tx: AsyncManagedTransaction, one_id: str) -> str:
+    person = await admin_store.current_one_id(tx, one_id)
+    if person is None:
+        raise NotFoundError(f"OneID {one_id!r} does not exist")
+    if person["status"] == "active":
+        return str(person["one_id"])
+    if person["current"] is None:
+        raise NotFoundError(f"OneID {one_id!r} was retired and has no identifiers left")
+    return str(person["current"])
+
+
+async def _one_ids_of(tx: AsyncManagedTransaction, keys: Collection[str]) -> dict[str, str | None]:
+    result: dict[str, str | None] = {}
+    for key in sorted(keys):
+        state = await admin_store.identifier_state(tx, key)
+        result[key] = state["one_id"] if state else None
+    return result
+
+
+async def merge_profiles(
+    store: GraphStore, config: IdentityConfig, one_id_a: str, one_id_b: str, *, actor: str, reason: str
+) -> AdminChange:
+    """Join two OneIDs for good (a MustLink between them); the older survives."""
+
+    async def work(tx: AsyncManagedTransaction) -> AdminChange:
+        a, b = await _active_one_id(tx, one_id_a), await _active_one_id(tx, one_id_b)
+        if a == b:
+            raise ValidationError(f"{one_id_a} and {one_id_b} are already one OneID ({a})", field="oneId")
+        members_a, members_b = await admin_store.members_of(tx, a), await admin_store.members_of(tx, b)
+        now = utc_now()
+        await admin_store.add_must_link(tx, members_a[0], members_b[0], actor, reason, now)
+        await resolve_around(tx, members_a + members_b, config)
+        after = await _one_ids_of(tx, [members_a[0], members_b[0]])
+        audit_id = await admin_store.record_audit(
+            tx, actor=actor, action="merge", reason=reason, at=now,
+            one_ids={a, b, *filter(None, after.values())}, identifier_keys=[members_a[0], members_b[0]],
+            detail={"requested": [one_id_a, one_id_b]},
+        )
+        return AdminChange(after, audit_id)
+
+    return await store.write(work, retry_conflicts=True)
+
+
+async def split_profile(
+    store: GraphStore, config: IdentityConfig, one_id: str, keys: Collection[str], *, actor: str, reason: str
+) -> AdminChange:
+    """Move identifiers out of a OneID for good (CannotLink with the rest; later evidence does not undo it)."""
+    wanted = {config.normalise_key(key) for key in keys}
+    if not wanted:
+        raise ValidationError("name at least one identifier to split out", field="identifiers")
+
+    async def work(tx: AsyncManagedTransaction) -> AdminChange:
+        current = await _active_one_id(tx, one_id)
+        members = set(await admin_store.members_of(tx, current))
+        strangers = wanted - members
+        if strangers:
+            raise ValidationError(f"not identifiers of {current}: {', '.join(sorted(strangers))}", field="identifiers")
+        rest = members - wanted
+        if not rest:
+            raise ValidationError(f"splitting every identifier out of {current} leaves nothing", field="identifiers")
+        now = utc_now()
+        pairs = list(product(sorted(wanted), sorted(rest)))
+        await admin_store.remove_must_links(tx, pairs)
+        await admin_store.add_cannot_links(tx, pairs, actor, reason, now)
+        await resolve_around(tx, members, config)
+        after = await _one_ids_of(tx, members)
+        audit_id = await admin_store.record_audit(
+            tx, actor=actor, action="split", reason=reason, at=now,
+            one_ids={current, *filter(None, after.values())}, identifier_keys=wanted,
+        )
+        return AdminChange(after, audit_id)
+
+    return await store.write(work, retry_conflicts=True)
+
+
+async def block_identifier(
+    store: GraphStore, config: IdentityConfig, key: str, *, blocked: bool, actor: str, reason: str
+) -> AdminChange:
+    """Block (or unblock) one identifier value: a blocked identifier never links anything."""
+    key = config.normalise_key(key)
+
+    async def work(tx: AsyncManagedTransaction) -> AdminChange:
+        before = await admin_store.identifier_state(tx, key)
+        if before is None:
+            raise NotFoundError(f"identifier {key} has never been seen")
+        await admin_store.set_admin_block(tx, key, blocked)
+        neighbours = await admin_store.link_neighbours(tx, key)
+        seeds = [key, *neighbours]
+        # Blocking can un-share a device that was shared only because of this value.
+        await resolve_around(tx, seeds, config, recheck=seeds)
+        after = await _one_ids_of(tx, [key])
+        now = utc_now()
+        audit_id = await admin_store.record_audit(
+            tx, actor=actor, action="block" if blocked else "unblock", reason=reason, at=now,
+            one_ids=set(filter(None, [before["one_id"], *after.values()])), identifier_keys=[key],
+        )
+        return AdminChange(after, audit_id)
+
+    return await store.write(work, retry_conflicts=True)
+
+
+async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str) -> Explanation:
+    """The accepted links joining two identifiers, or what refused their joining."""
+    key_a, key_b = config.normalise_key(a), config.normalise_key(b)
+
+    async def work(tx: AsyncManagedTransaction) -> Explanation:
+        evidence = await load_component(tx, [key_a, key_b], None)
+        return explain(evidence, resolve(evidence, config), key_a, key_b)
+
+    return await store.read(work)
+
+
+@dataclass(frozen=True)
+class MergeHistory:
+    one_id: str
+    status: str
+    current: str  # the active OneID this one is, or redirects to
+    merged_from: list[Record] = field(default_factory=list)
+    merged_into: list[Record] = field(default_factory=list)
+    audit: list[Record] = field(default_factory=list)
+
+
+async def merge_history(store: GraphStore, one_id: str) -> MergeHistory:
+    async def work(tx: AsyncManagedTransaction) -> MergeHistory:
+        person = await admin_store.current_one_id(tx, one_id)
+        if person is None:
+            raise NotFoundError(f"OneID {one_id!r} does not exist")
+        return MergeHistory(
+            one_id=one_id,
+            status=person["status"],
+            current=person["current"] or one_id,
+            merged_from=await admin_store.merges_into(tx, one_id),
+            merged_into=await admin_store.merged_from(tx, one_id),
+            audit=await admin_store.audit_of(tx, one_id),
+        )
+
+    return await store.read(work)
+
+
+async def list_conflicts(store: GraphStore, *, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
+    return await admin_store.conflicts(store, status, limit)

@@ -1,0 +1,197 @@
+"""Admin constraints, blocks, the audit trail and the identity reads admins ask for."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Mapping
+from typing import Any, LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from profilegraph.store.bolt import GraphStore, Record, run
+
+__all__ = [
+    "add_cannot_links",
+    "add_must_link",
+    "audit_of",
+    "conflicts",
+    "current_one_id",
+    "identifier_state",
+    "link_neighbours",
+    "members_of",
+    "merged_from",
+    "merges_into",
+    "record_audit",
+    "remove_must_links",
+    "set_admin_block",
+]
+
+MEMBERS_OF: LiteralString = """
+MATCH (i:Identifier)-[:MEMBER_OF]->(:Person {one_id: $one_id})
+RETURN i.key AS key ORDER BY key
+"""
+
+PERSON_WITH_REDIRECTS: LiteralString = """
+MATCH (p:Person {one_id: $one_id})
+OPTIONAL MATCH (p)-[:MERGED_INTO*1..32]->(q:Person {status: 'active'})
+RETURN p.one_id AS one_id, p.status AS status, q.one_id AS current
+"""
+
+IDENTIFIER_STATE: LiteralString = """
+MATCH (i:Identifier {key: $key})
+OPTIONAL MATCH (i)-[:MEMBER_OF]->(p:Person)
+RETURN i.key AS key, i.status AS status, i.admin_blocked AS admin_blocked, p.one_id AS one_id
+"""
+
+LINK_NEIGHBOURS: LiteralString = """
+MATCH (:Identifier {key: $key})-[:LINK]-(j:Identifier)
+RETURN j.key AS key
+"""
+
+ADD_MUST_LINK: LiteralString = """
+MATCH (a:Identifier {key: $a})
+MATCH (b:Identifier {key: $b})
+MERGE (a)-[m:MUST_LINK]->(b)
+SET m.by = $actor, m.at = $now, m.reason = $reason
+"""
+
+REMOVE_MUST_LINKS: LiteralString = """
+UNWIND $pairs AS p
+MATCH (:Identifier {key: p[0]})-[m:MUST_LINK]-(:Identifier {key: p[1]})
+DELETE m
+"""
+
+ADD_CANNOT_LINKS: LiteralString = """
+UNWIND $pairs AS p
+MATCH (a:Identifier {key: p[0]})
+MATCH (b:Identifier {key: p[1]})
+MERGE (a)-[c:CANNOT_LINK]->(b)
+SET c.by = $actor, c.at = $now, c.reason = $reason
+"""
+
+SET_ADMIN_BLOCK: LiteralString = """
+MATCH (i:Identifier {key: $key})
+SET i.admin_blocked = $blocked
+RETURN i.key AS key
+"""
+
+RECORD_AUDIT: LiteralString = """
+CREATE (:AuditEntry {audit_id: $audit_id, at: $at, actor: $actor, action: $action, reason: $reason,
+                     one_ids: $one_ids, identifier_keys: $identifier_keys, detail: $detail})
+"""
+
+MERGES_INTO: LiteralString = """
+MATCH (old:Person)-[m:MERGED_INTO]->(:Person {one_id: $one_id})
+RETURN old.one_id AS one_id, m.at AS at, m.reason AS reason ORDER BY at
+"""
+
+MERGED_FROM: LiteralString = """
+MATCH (:Person {one_id: $one_id})-[m:MERGED_INTO]->(new:Person)
+RETURN new.one_id AS one_id, m.at AS at, m.reason AS reason
+"""
+
+AUDIT_OF_ONE_ID: LiteralString = """
+MATCH (a:AuditEntry)
+WHERE $one_id IN a.one_ids
+RETURN a.audit_id AS audit_id, a.at AS at, a.actor AS actor, a.action AS action, a.reason AS reason,
+       a.identifier_keys AS identifier_keys, a.detail AS detail
+ORDER BY at
+"""
+
+CONFLICTS: LiteralString = """
+MATCH (c:Conflict {status: $status})
+OPTIONAL MATCH (:Identifier {key: c.a})-[:MEMBER_OF]->(pa:Person)
+OPTIONAL MATCH (:Identifier {key: c.b})-[:MEMBER_OF]->(pb:Person)
+RETURN c.conflict_id AS conflict_id, c.a AS a, c.b AS b, c.rule AS rule, c.detail AS detail,
+       c.detected_at AS detected_at, pa.one_id AS one_id_a, pb.one_id AS one_id_b
+ORDER BY detected_at DESC, conflict_id
+LIMIT $limit
+"""
+
+
+async def members_of(tx: AsyncManagedTransaction, one_id: str) -> list[str]:
+    return [row["key"] for row in await run(tx, MEMBERS_OF, one_id=one_id)]
+
+
+async def current_one_id(tx: AsyncManagedTransaction, one_id: str) -> Record | None:
+    """The Person's status and, for a retired OneID, the active one it redirects to."""
+    rows = await run(tx, PERSON_WITH_REDIRECTS, one_id=one_id)
+    return rows[0] if rows else None
+
+
+async def identifier_state(tx: AsyncManagedTransaction, key: str) -> Record | None:
+    rows = await run(tx, IDENTIFIER_STATE, key=key)
+    return rows[0] if rows else None
+
+
+async def link_neighbours(tx: AsyncManagedTransaction, key: str) -> list[str]:
+    return [row["key"] for row in await run(tx, LINK_NEIGHBOURS, key=key)]
+
+
+async def add_must_link(tx: AsyncManagedTransaction, a: str, b: str, actor: str, reason: str, now: str) -> None:
+    a, b = sorted((a, b))
+    await run(tx, ADD_MUST_LINK, a=a, b=b, actor=actor, reason=reason, now=now)
+
+
+async def remove_must_links(tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]]) -> None:
+    if pairs:
+        await run(tx, REMOVE_MUST_LINKS, pairs=[list(p) for p in pairs])
+
+
+async def add_cannot_links(
+    tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
+) -> None:
+    if pairs:
+        rows = [sorted(p) for p in pairs]
+        await run(tx, ADD_CANNOT_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
+
+
+async def set_admin_block(tx: AsyncManagedTransaction, key: str, blocked: bool) -> bool:
+    return bool(await run(tx, SET_ADMIN_BLOCK, key=key, blocked=blocked))
+
+
+async def record_audit(
+    tx: AsyncManagedTransaction,
+    *,
+    actor: str,
+    action: str,
+    reason: str,
+    at: str,
+    one_ids: Collection[str] = (),
+    identifier_keys: Collection[str] = (),
+    detail: Mapping[str, Any] | None = None,
+) -> str:
+    """Append one entry to the audit trail; entries are never updated or deleted."""
+    audit_id = uuid.uuid4().hex
+    await run(
+        tx,
+        RECORD_AUDIT,
+        audit_id=audit_id,
+        at=at,
+        actor=actor,
+        action=action,
+        reason=reason,
+        one_ids=sorted(one_ids),
+        identifier_keys=sorted(identifier_keys),
+        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+    )
+    return audit_id
+
+
+async def merges_into(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
+    """The retired OneIDs that redirect to ``one_id``."""
+    return await run(tx, MERGES_INTO, one_id=one_id)
+
+
+async def merged_from(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
+    """Where ``one_id`` redirects to, if it was retired."""
+    return await run(tx, MERGED_FROM, one_id=one_id)
+
+
+async def audit_of(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
+    return await run(tx, AUDIT_OF_ONE_ID, one_id=one_id)
+
+
+async def conflicts(store: GraphStore, status: str, limit: int) -> list[Record]:
+    return await store.query(CONFLICTS, status=status, limit=limit)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import LiteralString
+
+import pytest
+
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.errors import NotFoundError, ValidationError
+from profilegraph.services import admin
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.oneids import one_id_map
+from tests.identity_events import identify, partition
+
+CONFIG = IdentityConfig()
+PHONE = {"type": "phone", "value": "13900000001"}
+EMAIL = {"type": "email", "value": "li@example.com"}
+MEMBER = {"type": "member_id", "value": "M1"}
+OTHER_PHONE = {"type": "phone", "value": "13900000002"}
+AUDIT: LiteralString = "MATCH (a:AuditEntry) RETURN a.action AS action, a.actor AS actor, a.reason AS reason"
+
+
+async def _ingest(store: GraphStore, *lines: str) -> dict[str, str]:
+    await ingest_lines(store, lines, CONFIG)
+    return await one_id_map(store)
+
+
+async def test_merge_joins_two_oneids_and_the_retired_one_redirects(graph_store: GraphStore) -> None:
+    ids = await _ingest(graph_store, identify("e1", 1, PHONE), identify("e2", 2, OTHER_PHONE))
+    old, young = ids["phone:+8613900000001"], ids["phone:+8613900000002"]
+
+    change = await admin.merge_profiles(graph_store, CONFIG, young, old, actor="ops", reason="same customer")
+
+    assert set(change.one_ids.values()) == {old}
+    history = await admin.merge_history(graph_store, young)
+    assert (history.status, history.current) == ("retired", old)
+    assert [r["one_id"] for r in (await admin.merge_history(graph_store, old)).merged_from] == [young]
+    # a later event cannot undo an admin merge, nor does it need evidence
+    await _ingest(graph_store, identify("e3", 3, OTHER_PHONE, {"type": "device_id", "value": "d9"}))
+    assert len(await partition(graph_store)) == 1
+    assert await graph_store.query(AUDIT) == [{"action": "merge", "actor": "ops", "reason": "same customer"}]
+
+
+async def test_split_moves_identifiers_out_for_good(graph_store: GraphStore) -> None:
+    ids = await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL), identify("e2", 2, EMAIL, MEMBER))
+    one_id = ids["phone:+8613900000001"]
+
+    change = await admin.split_profile(graph_store, CONFIG, one_id, ["member_id:M1"], actor="ops", reason="wrong card")
+
+    assert change.one_ids["phone:+8613900000001"] == one_id  # the part holding the anchor keeps the id
+    assert change.one_ids["member_id:M1"] not in (None, one_id)
+    await _ingest(graph_store, identify("e3", 3, PHONE, MEMBER))  # new evidence does not undo it
+    assert await partition(graph_store) == {
+        frozenset({"phone:+8613900000001", "email:li@example.com"}),
+        frozenset({"member_id:M1"}),
+    }
+    explanation = await admin.explain_link(graph_store, CONFIG, "phone:13900000001", "member_id:M1")
+    assert not explanation.linked
+    assert explanation.path[0].refused_by == "cannot_link"
+
+
+async def test_split_refuses_identifiers_that_are_not_members(graph_store: GraphStore) -> None:
+    ids = await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL))
+    with pytest.raises(ValidationError, match="not identifiers of"):
+        await admin.split_profile(graph_store, CONFIG, ids["email:li@example.com"], ["member_id:M9"], actor="a", reason="r")
+
+
+async def test_blocking_an_identifier_unlinks_it_and_unblocking_restores(graph_store: GraphStore) -> None:
+    await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL), identify("e2", 2, EMAIL, OTHER_PHONE))
+    assert len(await partition(graph_store)) == 1
+
+    await admin.block_identifier(graph_store, CONFIG, "email:LI@example.com", blocked=True, actor="ops", reason="leak")
+    assert await partition(graph_store) == {frozenset({"phone:+8613900000001"}), frozenset({"phone:+8613900000002"})}
+
+    await admin.block_identifier(graph_store, CONFIG, "email:li@example.com", blocked=False, actor="ops", reason="ok")
+    assert len(await partition(graph_store)) == 1
+
+
+async def test_explain_gives_the_path_of_accepted_links_with_evidence(graph_store: GraphStore) -> None:
+    await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL, source="crm"), identify("e2", 2, EMAIL, MEMBER))
+    explanation = await admin.explain_link(graph_store, CONFIG, "phone:+86 139 0000 0001", "member_id:M1")
+    assert explanation.linked
+    assert [(s.a, s.b, s.event_ids) for s in explanation.path] == [
+        ("email:li@example.com", "phone:+8613900000001", ("e1",)),
+        ("email:li@example.com", "member_id:M1", ("e2",)),
+    ]
+    assert explanation.path[0].sources == ("crm",)
+
+
+async def test_explain_names_the_type_limit_that_refused_a_link(graph_store: GraphStore) -> None:
+    await _ingest(graph_store, identify("e1", 1, PHONE, MEMBER), identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"}))
+    explanation = await admin.explain_link(graph_store, CONFIG, "member_id:M1", "member_id:M2")
+    assert not explanation.linked
+    assert [s.refused_by for s in explanation.path] == [None, "type_limit"]
+    conflicts = await admin.list_conflicts(graph_store)
+    assert [(c["a"], c["rule"]) for c in conflicts] == [("member_id:M2", "type_limit")]
+
+
+async def test_unknown_oneids_and_identifiers_are_named(graph_store: GraphStore) -> None:
+    with pytest.raises(NotFoundError, match="oid_nope"):
+        await admin.merge_history(graph_store, "oid_nope")
+    with pytest.raises(NotFoundError, match="never been seen"):
+        await admin.block_identifier(graph_store, CONFIG, "phone:13900000009", blocked=True, actor="a", reason="r")
