@@ -55,7 +55,7 @@ def test_blocked_values_never_link() -> None:
 
 
 def test_a_device_seen_with_many_people_is_shared_and_bridges_nobody() -> None:
-    phones = [f"phone:+{i}" for i in range(5)]
+    phones = [f"phone:+{i}" for i in range(12)]
     ev = evidence([link("device_id:kiosk", p) for p in phones])
     result = resolve(ev, CONFIG)
     assert result.shared == {"device_id:kiosk"}

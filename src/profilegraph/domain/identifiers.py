@@ -114,7 +114,7 @@ class IdentityConfig:
     blocked_values: frozenset[str] = frozenset(DEFAULT_BLOCKED_VALUES)
     blocked_patterns: tuple[str, ...] = DEFAULT_BLOCKED_PATTERNS
     # A weak identifier seen with more strong identifiers than this is shared.
-    shared_strong_threshold: int = 3
+    shared_strong_threshold: int = 10
 
     def __post_init__(self) -> None:
         for name, kind in self.types.items():
@@ -138,7 +138,7 @@ class IdentityConfig:
             default_region=str(raw.get("default_region", "CN")),
             blocked_values=frozenset(raw.get("blocked_values", DEFAULT_BLOCKED_VALUES)),  # type: ignore[arg-type]
             blocked_patterns=tuple(raw.get("blocked_patterns", DEFAULT_BLOCKED_PATTERNS)),  # type: ignore[arg-type]
-            shared_strong_threshold=int(raw.get("shared_strong_threshold", 3)),  # type: ignore[call-overload]
+            shared_strong_threshold=int(raw.get("shared_strong_threshold", 10)),  # type: ignore[call-overload]
         )
 
     def type_of(self, name: str) -> IdentifierType:

@@ -1,0 +1,157 @@
+"""Identity ingestion benchmark: events/s, peak memory and pairwise precision / recall.
+
+    python bench/identity.py --events 100000 --runs 3
+
+Each run imports the generated events into a fresh embedded graph server with
+full OneID resolution, and, as the baseline in the same run, writes the same
+identifiers and links with plain UNWIND MERGE and no resolution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from identity_data import generate  # noqa: E402
+
+from profilegraph.domain.events import Event, parse_line  # noqa: E402
+from profilegraph.domain.identifiers import IdentityConfig  # noqa: E402
+from profilegraph.services.ingest import ingest_lines  # noqa: E402
+from profilegraph.store.bolt import GraphStore  # noqa: E402
+from profilegraph.store.embedded import EmbeddedGraphServer  # noqa: E402
+from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS, build_rows  # noqa: E402
+from profilegraph.store.migrate import apply_migrations  # noqa: E402
+from profilegraph.store.oneids import one_id_map  # noqa: E402
+
+CONFIG = IdentityConfig()
+
+
+def _pairs(sizes: Counter[object]) -> int:
+    return sum(n * (n - 1) // 2 for n in sizes.values())
+
+
+def pairwise(predicted: dict[str, str], truth: dict[str, int]) -> tuple[float, float]:
+    keys = [k for k in truth if k in predicted]
+    together = _pairs(Counter((predicted[k], truth[k]) for k in keys))
+    predicted_pairs = _pairs(Counter(predicted[k] for k in keys))
+    true_pairs = _pairs(Counter(truth[k] for k in truth))
+    return together / max(predicted_pairs, 1), together / max(true_pairs, 1)
+
+
+def recall_ceiling(lines: list[str], truth: dict[str, int]) -> float:
+    """The recall of linking exactly the evidence between identifiers of the same person."""
+    parent = {k: k for k in truth}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for number, line in enumerate(lines, 1):
+        event = parse_line(line, number, CONFIG)
+        assert isinstance(event, Event)
+        keys = [i.key for i in event.identifiers if i.key in truth]
+        for a, b in combinations(keys, 2):
+            if truth[a] == truth[b]:
+                parent[find(a)] = find(b)
+    clusters = {k: find(k) for k in truth}
+    return pairwise(clusters, truth)[1]
+
+
+def _jvm_peak_mib(pid: int | None) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _with_server(heap: str, work) -> tuple[float, object, float]:  # type: ignore[no-untyped-def]
+    with tempfile.TemporaryDirectory() as directory:
+        server = EmbeddedGraphServer(Path(directory), heap=heap)
+        endpoint = server.start()
+        try:
+            store = await GraphStore.connect(endpoint)
+            await apply_migrations(store)
+            started = time.perf_counter()
+            result = await work(store)
+            elapsed = time.perf_counter() - started
+            peak = _jvm_peak_mib(server.pid)
+            await store.close()
+        finally:
+            server.stop()
+    return elapsed, result, peak
+
+
+async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> None:
+    """The baseline: the same identifiers and links, UNWIND MERGE, no resolution, no facts."""
+    for start in range(0, len(lines), batch_size):
+        events = [e for n, line in enumerate(lines[start : start + batch_size], start + 1)
+                  if isinstance(e := parse_line(line, n, CONFIG), Event)]
+        rows = build_rows(events, CONFIG)
+
+        async def work(tx, rows=rows):  # type: ignore[no-untyped-def]
+            await (await tx.run(UPSERT_IDENTIFIERS, rows=rows.identifiers)).consume()
+            await (await tx.run(UPSERT_LINKS, rows=rows.links, max_event_ids=20)).consume()
+
+        await store.write(work)
+
+
+async def run_once(lines: list[str], truth: dict[str, int], batch_size: int, heap: str) -> dict[str, float]:
+    async def resolved(store: GraphStore) -> dict[str, str]:
+        await ingest_lines(store, lines, CONFIG, batch_size=batch_size)
+        return await one_id_map(store)
+
+    ours, predicted, our_peak = await _with_server(heap, resolved)
+    base, _, base_peak = await _with_server(heap, lambda store: raw_links(store, lines, batch_size))
+    precision, recall = pairwise(predicted, truth)  # type: ignore[arg-type]
+    return {
+        "events_per_s": len(lines) / ours,
+        "baseline_events_per_s": len(lines) / base,
+        "ratio": base / ours,
+        "precision": precision,
+        "recall": recall,
+        "jvm_peak_mib": our_peak,
+        "baseline_jvm_peak_mib": base_peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--heap", default="4g")
+    args = parser.parse_args()
+
+    lines, truth = generate(args.events)
+    ceiling = recall_ceiling(lines, truth)
+    runs = [asyncio.run(run_once(lines, truth, args.batch_size, args.heap)) for _ in range(args.runs)]
+    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    report = {
+        "events": args.events,
+        "runs": args.runs,
+        "batch_size": args.batch_size,
+        "machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
+        "median": median,
+        "recall_ceiling": ceiling,
+        "python_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "all_runs": runs,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
