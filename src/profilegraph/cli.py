@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from profilegraph import __version__
+from profilegraph.cli_clv import register as register_clv_commands
 from profilegraph.cli_identity import register as register_identity_commands
 from profilegraph.errors import ProfileGraphError
 from profilegraph.services.runtime import open_graph
@@ -89,3 +90,4 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 register_identity_commands(main, _settings)
+register_clv_commands(main, _settings)

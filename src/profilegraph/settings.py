@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     identity_config: Path | None = None  # JSON: extra identifier types, blocked values, shared threshold
     default_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
 
+    clv_annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
+    clv_horizon_days: int = Field(default=365, ge=1)
+    lifecycle_new_days: int = Field(default=30, ge=1)
+    lifecycle_dormant_days: int = Field(default=45, ge=1)
+    lifecycle_churn_p_alive: float = Field(default=0.1, ge=0, le=1)
+    lifecycle_high_value_top_percent: float = Field(default=20.0, gt=0, lt=100)
+    lifecycle_growable_p_alive: float = Field(default=0.5, ge=0, le=1)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

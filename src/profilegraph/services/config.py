@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.lifecycle import LifecycleConfig
 from profilegraph.errors import ConfigurationError, ValidationError
 from profilegraph.settings import Settings
 
-__all__ = ["identity_config"]
+__all__ = ["identity_config", "lifecycle_config"]
 
 
 def identity_config(settings: Settings) -> IdentityConfig:
@@ -26,3 +27,13 @@ def identity_config(settings: Settings) -> IdentityConfig:
         return IdentityConfig.from_mapping(raw)
     except (ValidationError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"PROFILEGRAPH_IDENTITY_CONFIG: {exc}") from exc
+
+
+def lifecycle_config(settings: Settings) -> LifecycleConfig:
+    return LifecycleConfig(
+        new_days=settings.lifecycle_new_days,
+        dormant_days=settings.lifecycle_dormant_days,
+        churn_p_alive=settings.lifecycle_churn_p_alive,
+        high_value_top_percent=settings.lifecycle_high_value_top_percent,
+        growable_p_alive=settings.lifecycle_growable_p_alive,
+    )

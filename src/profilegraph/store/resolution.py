@@ -35,10 +35,11 @@ MATCH (i:Identifier {key: key})
 SET i.resolved_at = $stamp
 """
 
+# LINK edges only ever join identifiers, so the far end needs no label check.
 EXPAND_IDENTIFIERS: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
-OPTIONAL MATCH (i)-[l:LINK]-(j:Identifier)
+OPTIONAL MATCH (i)-[l:LINK]-(j)
 RETURN i.key AS key, i.type AS type, i.status AS status, i.first_seen AS first_seen,
        i.admin_blocked AS admin_blocked,
        j.key AS other, j.type AS other_type, j.status AS other_status, j.first_seen AS other_first_seen,

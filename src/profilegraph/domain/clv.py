@@ -1,0 +1,287 @@
+"""Customer-base models: per-customer summaries, BG/NBD, Pareto/NBD and Gamma-Gamma.
+
+Everything works in log space so that heavy buyers (x in the hundreds) and long
+histories neither overflow nor lose precision. Fits maximise the likelihood over
+collapsed unique (x, t_x, T) rows weighted by how many customers share them, so
+a million customers cost about as much as the distinct rows they make.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+__all__ = [
+    "BgNbdParams",
+    "CustomerSummary",
+    "GammaGammaParams",
+    "ParetoNbdParams",
+    "Rows",
+    "bgnbd_conditional_expected_purchases",
+    "bgnbd_log_likelihood",
+    "bgnbd_probability_alive",
+    "collapse",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "fit_pareto_nbd",
+    "gamma_gamma_expected_spend",
+    "gamma_gamma_log_likelihood",
+    "pareto_nbd_log_likelihood",
+    "summarise",
+]
+
+Array = NDArray[np.float64]
+UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    frequency: int  # repeat purchase periods (distinct days after the first)
+    recency: float  # t_x: first to last purchase, in units
+    age: float  # T: first purchase to the end of calibration, in units
+    monetary: float  # mean spend per repeat purchase period (0 without repeats)
+    historic: float  # total spend within calibration
+
+
+def summarise(purchases: Iterable[tuple[date, float]], until: date, unit: str = "weeks") -> CustomerSummary | None:
+    """One customer's summary from (day, amount) purchases; None if none fall on or before ``until``."""
+    per_day: dict[date, float] = defaultdict(float)
+    for day, amount in purchases:
+        if day <= until:
+            per_day[day] += amount
+    if not per_day:
+        return None
+    days = sorted(per_day)
+    scale = UNIT_DAYS[unit]
+    repeats = [per_day[d] for d in days[1:]]
+    return CustomerSummary(
+        frequency=len(days) - 1,
+        recency=(days[-1] - days[0]).days / scale,
+        age=(until - days[0]).days / scale,
+        monetary=float(np.mean(repeats)) if repeats else 0.0,
+        historic=float(sum(per_day.values())),
+    )
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Unique (x, t_x, T) rows and how many customers each stands for."""
+
+    x: Array
+    t_x: Array
+    T: Array
+    weight: Array
+
+    @property
+    def customers(self) -> int:
+        return int(self.weight.sum())
+
+    @classmethod
+    def from_arrays(cls, x: Array, t_x: Array, T: Array) -> Rows:
+        """Collapse per-customer arrays into weighted unique rows."""
+        unique, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+        return cls(unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(np.float64))
+
+
+def collapse(summaries: Sequence[CustomerSummary]) -> Rows:
+    raw = np.array([(s.frequency, s.recency, s.age) for s in summaries], dtype=np.float64).reshape(-1, 3)
+    return Rows.from_arrays(raw[:, 0], raw[:, 1], raw[:, 2])
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float = float("nan")
+
+
+@dataclass(frozen=True)
+class ParetoNbdParams:
+    r: float
+    alpha: float
+    s: float
+    beta: float
+    log_likelihood: float = float("nan")
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    p: float
+    q: float
+    v: float
+    log_likelihood: float = float("nan")
+
+
+def bgnbd_log_likelihood(r: float, alpha: float, a: float, b: float, x: Array, t_x: Array, T: Array) -> Array:
+    """Per-row log-likelihood of BG/NBD (Fader, Hardie & Lee 2005, eq. 6), in log space."""
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    stay = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.where(
+            x > 0,
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+    return head + np.logaddexp(stay, drop)
+
+
+def _log_hyp2f1(a: Array, b: Array, c: Array, z: Array) -> Array:
+    """log 2F1 for 0 <= z < 1, falling back to arbitrary precision where scipy gives up."""
+    with np.errstate(all="ignore"):
+        value = np.log(hyp2f1(a, b, c, z))
+    bad = ~np.isfinite(value)
+    if bad.any():
+        import mpmath
+
+        value = value.copy()
+        for i in np.flatnonzero(bad):
+            value[i] = float(mpmath.log(mpmath.hyp2f1(a[i], b[i], c[i], z[i])))
+    return value
+
+
+def pareto_nbd_log_likelihood(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
+    """Per-row log-likelihood of Pareto/NBD (Fader & Hardie's note, eq. 22-24), in log space."""
+    rsx = r + s + x
+    # The series is evaluated on the side that keeps z in [0, 1).
+    if alpha >= beta:
+        shape, base = np.broadcast_to(s + 1, x.shape).astype(np.float64), alpha
+    else:
+        shape, base = (r + x).astype(np.float64), beta
+    z_tx, z_T = abs(alpha - beta) / (base + t_x), abs(alpha - beta) / (base + T)
+    log_f_tx = _log_hyp2f1(rsx, shape, rsx + 1, np.asarray(z_tx, dtype=np.float64)) - rsx * np.log(base + t_x)
+    log_f_T = _log_hyp2f1(rsx, shape, rsx + 1, np.asarray(z_T, dtype=np.float64)) - rsx * np.log(base + T)
+    # A0 = F(t_x) - F(T) > 0; log(e^u - e^v) = u + log1p(-e^(v - u)).
+    with np.errstate(divide="ignore"):
+        log_a0 = log_f_tx + np.log1p(-np.exp(np.minimum(log_f_T - log_f_tx, 0.0)))
+    log_stay = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    log_drop = np.log(s) - np.log(rsx) + log_a0
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    return head + np.logaddexp(log_stay, log_drop)
+
+
+def gamma_gamma_log_likelihood(p: float, q: float, v: float, x: Array, m: Array) -> Array:
+    """Per-customer log-likelihood of Gamma-Gamma spend (Fader & Hardie 2013) for x >= 1 repeats."""
+    return (
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(x * m + v)
+    )
+
+
+def _fit(negative_ll, start: Sequence[float]) -> tuple[Array, float]:  # type: ignore[no-untyped-def]
+    """Minimise over log-parameters (positivity for free); Nelder-Mead then a polishing pass."""
+
+    def objective(log_params: Array) -> float:
+        value = negative_ll(np.exp(log_params))
+        return float(value) if np.isfinite(value) else 1e300
+
+    result = minimize(objective, np.log(start), method="Nelder-Mead",
+                      options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000, "maxfev": 40_000})
+    result = minimize(objective, result.x, method="L-BFGS-B")
+    return np.exp(result.x), -float(result.fun)
+
+
+def _bgnbd_objective(rows: Rows) -> Callable[[Array], tuple[float, Array]]:
+    """Negative log-likelihood and its analytic gradient over log-parameters.
+
+    Terms that depend on x alone are evaluated once per distinct x, not per row.
+    """
+    xs, x_index = np.unique(rows.x, return_inverse=True)
+    repeat = rows.x > 0
+    age, recency = rows.T, rows.t_x
+    w = rows.weight
+    w_by_x = np.bincount(x_index, weights=w)
+
+    def objective(log_params: Array) -> tuple[float, Array]:
+        r, alpha, a, b = np.exp(log_params)
+        if not np.all(np.isfinite((r, alpha, a, b))):
+            return 1e300, np.zeros(4)
+        by_x = gammaln(r + xs) + betaln(a, b + xs)
+        head = by_x[x_index] - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+        l_T, l_tx = np.log(alpha + age), np.log(alpha + recency)
+        stay = -(r + rows.x) * l_T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drop = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + rows.x - 1, 1.0)) - (r + rows.x) * l_tx, -np.inf)
+        total = np.logaddexp(stay, drop)
+        ll = float(np.dot(w, head + total))
+        p_stay, p_drop = np.exp(stay - total), np.exp(drop - total)
+        d_r = np.dot(w_by_x, digamma(r + xs)) - w.sum() * (digamma(r) - np.log(alpha)) - np.dot(w, p_stay * l_T + p_drop * l_tx)
+        d_alpha = w.sum() * r / alpha - np.dot(w, (r + rows.x) * (p_stay / (alpha + age) + p_drop / (alpha + recency)))
+        d_a = w.sum() * digamma(a + b) - np.dot(w_by_x, digamma(a + b + xs)) + np.dot(w, p_drop) / a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drop_b = np.where(repeat, p_drop / np.where(repeat, b + rows.x - 1, 1.0), 0.0)
+        d_b = (np.dot(w_by_x, digamma(b + xs) - digamma(a + b + xs)) + w.sum() * (digamma(a + b) - digamma(b))
+               - np.dot(w, drop_b))
+        gradient = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        if not np.isfinite(ll) or not np.all(np.isfinite(gradient)):
+            return 1e300, np.zeros(4)
+        return -ll, -gradient
+
+    return objective
+
+
+def fit_bgnbd(rows: Rows) -> BgNbdParams:
+    objective = _bgnbd_objective(rows)
+    start = np.log([1.0, max(float(np.average(rows.T, weights=rows.weight)), 1.0), 1.0, 1.0])
+    result = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 500, "gtol": 1e-8})
+    r, alpha, a, b = np.exp(result.x)
+    return BgNbdParams(float(r), float(alpha), float(a), float(b), -float(result.fun))
+
+
+def fit_pareto_nbd(rows: Rows) -> ParetoNbdParams:
+    def nll(params: Array) -> float:
+        return -float(np.dot(rows.weight, pareto_nbd_log_likelihood(*params, rows.x, rows.t_x, rows.T)))
+
+    scale = max(float(np.average(rows.T, weights=rows.weight)), 1.0)
+    (r, alpha, s, beta), ll = _fit(nll, (1.0, scale, 1.0, scale))
+    return ParetoNbdParams(float(r), float(alpha), float(s), float(beta), ll)
+
+
+def fit_gamma_gamma(frequency: Array, monetary: Array, weight: Array | None = None) -> GammaGammaParams:
+    """Fit on customers with at least one repeat purchase and positive mean spend."""
+    keep = (frequency > 0) & (monetary > 0)
+    x, m = frequency[keep], monetary[keep]
+    w = np.ones_like(x) if weight is None else weight[keep]
+
+    def nll(params: Array) -> float:
+        return -float(np.dot(w, gamma_gamma_log_likelihood(*params, x, m)))
+
+    (p, q, v), ll = _fit(nll, (1.0, 1.0, max(float(np.average(m, weights=w)), 1.0)))
+    return GammaGammaParams(float(p), float(q), float(v), ll)
+
+
+def bgnbd_probability_alive(params: BgNbdParams, x: Array, t_x: Array, T: Array) -> Array:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
+
+
+def bgnbd_conditional_expected_purchases(params: BgNbdParams, t: float, x: Array, t_x: Array, T: Array) -> Array:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` units (FHL 2005, eq. 10)."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    z = t / (alpha + T + t)
+    log_head = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
+    term = 1.0 - np.exp(log_head + _log_hyp2f1(r + x, b + x, a + b + x - 1, np.asarray(z, dtype=np.float64)))
+    return (a + b + x - 1) / (a - 1) * term * bgnbd_probability_alive(params, x, t_x, T)
+
+
+def gamma_gamma_expected_spend(params: GammaGammaParams, x: Array, m: Array) -> Array:
+    """E[M | x, m]: expected mean spend per purchase, shrunk towards the population mean."""
+    p, q, v = params.p, params.q, params.v
+    population = p * v / (q - 1)
+    weight = p * x / (p * x + q - 1)
+    return np.where(x > 0, (1 - weight) * population + weight * m, population)

@@ -1,0 +1,137 @@
+"""A customer's value from the fitted population models and their own purchases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from profilegraph.domain.clv import (
+    Array,
+    BgNbdParams,
+    GammaGammaParams,
+    ParetoNbdParams,
+    UNIT_DAYS,
+    bgnbd_conditional_expected_purchases,
+    bgnbd_probability_alive,
+    gamma_gamma_expected_spend,
+)
+from profilegraph.domain.rfm import RfmCuts, RfmScore, score_rfm
+
+__all__ = ["ClvFigures", "ClvModel", "Population", "alive_until", "as_days", "figures", "population", "predict"]
+
+_STEP_DAYS = 30  # discounting is monthly
+
+
+@dataclass(frozen=True)
+class ClvModel:
+    """What ``clv fit`` stores: the parameters and the population references for scoring."""
+
+    fitted_at: str
+    until: date
+    unit: str
+    customers: int
+    bgnbd: BgNbdParams
+    pareto_nbd: ParetoNbdParams
+    gamma_gamma: GammaGammaParams
+    rfm: RfmCuts
+    high_value_cutoff: float  # predicted CLV over the reference horizon at the top-X % boundary
+    reference_horizon_days: int
+    annual_discount_rate: float
+
+
+@dataclass(frozen=True)
+class Population:
+    """Per-customer inputs in the model's unit, as parallel arrays."""
+
+    x: Array
+    t_x: Array
+    T: Array
+    monetary: Array
+
+
+@dataclass(frozen=True)
+class ClvFigures:
+    historic: float
+    predicted: float | None
+    expected_purchases: float | None
+    p_alive: float | None
+    rfm: RfmScore | None
+    fitted_at: str | None
+    horizon_days: int
+
+
+def predict(model: ClvModel, people: Population, horizon_days: int) -> tuple[Array, Array, Array]:
+    """Expected purchases, P(alive) and discounted CLV over ``horizon_days`` for every customer."""
+    scale = UNIT_DAYS[model.unit]
+    spend = gamma_gamma_expected_spend(model.gamma_gamma, people.x, people.monetary)
+    monthly = (1 + model.annual_discount_rate) ** (_STEP_DAYS / 365) - 1
+    clv = np.zeros_like(people.x)
+    previous = np.zeros_like(people.x)
+    steps = int(np.ceil(horizon_days / _STEP_DAYS))
+    for step in range(1, steps + 1):
+        days = min(step * _STEP_DAYS, horizon_days)
+        cumulative = bgnbd_conditional_expected_purchases(model.bgnbd, days / scale, people.x, people.t_x, people.T)
+        clv += (cumulative - previous) * spend / (1 + monthly) ** step
+        previous = cumulative
+    alive = bgnbd_probability_alive(model.bgnbd, people.x, people.t_x, people.T)
+    return previous, alive, clv
+
+
+def alive_until(model: ClvModel, people: Population, threshold: float) -> Array:
+    """Per customer, the age (model units) at which P(alive) fell below ``threshold``; NaN if it has not."""
+
+    def alive(age: Array) -> Array:
+        return bgnbd_probability_alive(model.bgnbd, people.x, people.t_x, age)
+
+    fallen = alive(people.T) < threshold
+    low, high = people.t_x.copy(), people.T.copy()
+    for _ in range(40):  # P(alive) falls monotonically with age after the last purchase
+        middle = (low + high) / 2
+        still_alive = alive(middle) >= threshold
+        low = np.where(still_alive, middle, low)
+        high = np.where(still_alive, high, middle)
+    return np.where(fallen, high, np.nan)
+
+
+def population(model: ClvModel, purchases: list[list[tuple[date, float]]], as_of: date) -> Population:
+    """The model inputs of many customers, each given as (day, amount) purchases up to ``as_of``."""
+    scale = UNIT_DAYS[model.unit]
+    rows = np.zeros((len(purchases), 4))
+    for index, bought in enumerate(purchases):
+        per_day: dict[date, float] = {}
+        for day, amount in bought:
+            if day <= as_of:
+                per_day[day] = per_day.get(day, 0.0) + amount
+        if not per_day:
+            continue
+        days = sorted(per_day)
+        repeats = [per_day[d] for d in days[1:]]
+        rows[index] = (
+            len(days) - 1,
+            (days[-1] - days[0]).days / scale,
+            (as_of - days[0]).days / scale,
+            sum(repeats) / len(repeats) if repeats else 0.0,
+        )
+    return Population(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+
+
+def figures(
+    model: ClvModel | None, purchases: list[tuple[date, float]], as_of: date, horizon_days: int
+) -> ClvFigures:
+    """One profile's CLV figures from its own purchases (all of them up to ``as_of``)."""
+    kept = [(day, amount) for day, amount in purchases if day <= as_of]
+    historic = float(sum(amount for _, amount in kept))
+    if model is None:
+        return ClvFigures(historic, None, None, None, None, None, horizon_days)
+    days = sorted({day for day, _ in kept})
+    if not days:
+        return ClvFigures(historic, 0.0, 0.0, None, None, model.fitted_at, horizon_days)
+    rfm = score_rfm((as_of - days[-1]).days, len(days), historic / len(days), model.rfm)
+    expected, alive, clv = predict(model, population(model, [kept], as_of), horizon_days)
+    return ClvFigures(historic, float(clv[0]), float(expected[0]), float(alive[0]), rfm, model.fitted_at, horizon_days)
+
+
+def as_days(model: ClvModel, units: float) -> timedelta:
+    return timedelta(days=units * UNIT_DAYS[model.unit])

@@ -1,0 +1,143 @@
+"""Orders and interactions per OneID (across all its identifiers), and stored CLV fits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Any, LiteralString
+
+from profilegraph.domain.clv import BgNbdParams, GammaGammaParams, ParetoNbdParams
+from profilegraph.domain.rfm import RfmCuts
+from profilegraph.domain.valuation import ClvModel
+from profilegraph.store.bolt import GraphStore
+
+__all__ = ["ProfileActivity", "activity", "all_activity", "latest_fit", "save_fit"]
+
+# An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
+ALL_ORDERS: LiteralString = """
+MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+RETURN DISTINCT p.one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
+"""
+
+ORDERS_OF: LiteralString = """
+MATCH (:Person {one_id: $one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+RETURN DISTINCT $one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
+"""
+
+ALL_INTERACTION_DAYS: LiteralString = """
+MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+RETURN DISTINCT p.one_id AS one_id, substring(x.ts, 0, 10) AS day
+"""
+
+INTERACTION_DAYS_OF: LiteralString = """
+MATCH (:Person {one_id: $one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+RETURN DISTINCT $one_id AS one_id, substring(x.ts, 0, 10) AS day
+"""
+
+ACTIVE_PERSONS: LiteralString = """
+MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
+RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
+"""
+
+PERSON_FIRST_SEEN: LiteralString = """
+MATCH (p:Person {one_id: $one_id})<-[:MEMBER_OF]-(i:Identifier)
+RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
+"""
+
+SAVE_FIT: LiteralString = """
+CREATE (f:ClvFit {fit_id: $fit_id, fitted_at: $fitted_at, until: $until, unit: $unit, customers: $customers,
+                  bgnbd_r: $bgnbd_r, bgnbd_alpha: $bgnbd_alpha, bgnbd_a: $bgnbd_a, bgnbd_b: $bgnbd_b,
+                  bgnbd_log_likelihood: $bgnbd_ll,
+                  pnbd_r: $pnbd_r, pnbd_alpha: $pnbd_alpha, pnbd_s: $pnbd_s, pnbd_beta: $pnbd_beta,
+                  pnbd_log_likelihood: $pnbd_ll,
+                  gg_p: $gg_p, gg_q: $gg_q, gg_v: $gg_v, gg_log_likelihood: $gg_ll,
+                  rfm_recency_cuts: $rfm_recency, rfm_frequency_cuts: $rfm_frequency, rfm_monetary_cuts: $rfm_monetary,
+                  high_value_cutoff: $high_value_cutoff, reference_horizon_days: $reference_horizon_days,
+                  annual_discount_rate: $annual_discount_rate})
+"""
+
+LATEST_FIT: LiteralString = """
+MATCH (f:ClvFit)
+RETURN f {.*} AS fit
+ORDER BY f.fitted_at DESC
+LIMIT 1
+"""
+
+
+class ProfileActivity:
+    """Purchases by day and interaction days of each OneID, with when it was first seen."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, tuple[date, float]]] = defaultdict(dict)
+        self.interactions: dict[str, set[date]] = defaultdict(set)
+        self.first_seen: dict[str, date] = {}
+
+    def purchases(self, one_id: str) -> list[tuple[date, float]]:
+        return list(self.orders.get(one_id, {}).values())
+
+
+def _day(ts: str) -> date:
+    return date.fromisoformat(ts[:10])
+
+
+def _collect(result: ProfileActivity, orders: list[dict[str, Any]], days: list[dict[str, Any]],
+             persons: list[dict[str, Any]]) -> ProfileActivity:
+    for row in orders:
+        result.orders[row["one_id"]][row["order_id"]] = (_day(row["ts"]), float(row["amount"]))
+    for row in days:
+        result.interactions[row["one_id"]].add(date.fromisoformat(row["day"]))
+    for row in persons:
+        result.first_seen[row["one_id"]] = _day(row["first_seen"])
+    return result
+
+
+async def all_activity(store: GraphStore) -> ProfileActivity:
+    return _collect(ProfileActivity(), await store.query(ALL_ORDERS), await store.query(ALL_INTERACTION_DAYS),
+                    await store.query(ACTIVE_PERSONS))
+
+
+async def activity(store: GraphStore, one_id: str) -> ProfileActivity:
+    return _collect(ProfileActivity(), await store.query(ORDERS_OF, one_id=one_id),
+                    await store.query(INTERACTION_DAYS_OF, one_id=one_id),
+                    await store.query(PERSON_FIRST_SEEN, one_id=one_id))
+
+
+async def save_fit(store: GraphStore, model: ClvModel) -> str:
+    fit_id = uuid.uuid4().hex
+    await store.execute(
+        SAVE_FIT,
+        fit_id=fit_id, fitted_at=model.fitted_at, until=model.until.isoformat(), unit=model.unit,
+        customers=model.customers,
+        bgnbd_r=model.bgnbd.r, bgnbd_alpha=model.bgnbd.alpha, bgnbd_a=model.bgnbd.a, bgnbd_b=model.bgnbd.b,
+        bgnbd_ll=model.bgnbd.log_likelihood,
+        pnbd_r=model.pareto_nbd.r, pnbd_alpha=model.pareto_nbd.alpha, pnbd_s=model.pareto_nbd.s,
+        pnbd_beta=model.pareto_nbd.beta, pnbd_ll=model.pareto_nbd.log_likelihood,
+        gg_p=model.gamma_gamma.p, gg_q=model.gamma_gamma.q, gg_v=model.gamma_gamma.v,
+        gg_ll=model.gamma_gamma.log_likelihood,
+        rfm_recency=list(model.rfm.recency_days), rfm_frequency=list(model.rfm.frequency),
+        rfm_monetary=list(model.rfm.monetary),
+        high_value_cutoff=model.high_value_cutoff, reference_horizon_days=model.reference_horizon_days,
+        annual_discount_rate=model.annual_discount_rate,
+    )
+    return fit_id
+
+
+async def latest_fit(store: GraphStore) -> ClvModel | None:
+    rows = await store.query(LATEST_FIT)
+    if not rows:
+        return None
+    f = rows[0]["fit"]
+    return ClvModel(
+        fitted_at=f["fitted_at"],
+        until=date.fromisoformat(f["until"]),
+        unit=f["unit"],
+        customers=int(f["customers"]),
+        bgnbd=BgNbdParams(f["bgnbd_r"], f["bgnbd_alpha"], f["bgnbd_a"], f["bgnbd_b"], f["bgnbd_log_likelihood"]),
+        pareto_nbd=ParetoNbdParams(f["pnbd_r"], f["pnbd_alpha"], f["pnbd_s"], f["pnbd_beta"], f["pnbd_log_likelihood"]),
+        gamma_gamma=GammaGammaParams(f["gg_p"], f["gg_q"], f["gg_v"], f["gg_log_likelihood"]),
+        rfm=RfmCuts(tuple(f["rfm_recency_cuts"]), tuple(f["rfm_frequency_cuts"]), tuple(f["rfm_monetary_cuts"])),
+        high_value_cutoff=float(f["high_value_cutoff"]),
+        reference_horizon_days=int(f["reference_horizon_days"]),
+        annual_discount_rate=float(f["annual_discount_rate"]),
+    )
