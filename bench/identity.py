@@ -3,8 +3,10 @@
     python bench/identity.py --events 100000 --runs 3
 
 Each run imports the generated events into a fresh embedded graph server with
-full OneID resolution, and, as the baseline in the same run, writes the same
-identifiers and links with plain UNWIND MERGE and no resolution.
+full OneID resolution, as ``profilegraph import`` does (bulk mode; or with
+``--resolve-each-batch``, as the live ingestion path does), and, as the baseline
+in the same run, writes the same identifiers and links with plain UNWIND MERGE
+and no resolution.
 """
 
 from __future__ import annotations
@@ -103,15 +105,17 @@ async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> Non
         rows = build_rows(events, CONFIG)
 
         async def work(tx, rows=rows):  # type: ignore[no-untyped-def]
-            await (await tx.run(UPSERT_IDENTIFIERS, rows=rows.identifiers)).consume()
+            await (await tx.run(UPSERT_IDENTIFIERS, rows=rows.identifiers, pending=False)).consume()
             await (await tx.run(UPSERT_LINKS, rows=rows.links, max_event_ids=20)).consume()
 
         await store.write(work)
 
 
-async def run_once(lines: list[str], truth: dict[str, int], batch_size: int, heap: str) -> dict[str, float]:
+async def run_once(
+    lines: list[str], truth: dict[str, int], batch_size: int, heap: str, deferred: bool
+) -> dict[str, float]:
     async def resolved(store: GraphStore) -> dict[str, str]:
-        await ingest_lines(store, lines, CONFIG, batch_size=batch_size)
+        await ingest_lines(store, lines, CONFIG, batch_size=batch_size, deferred=deferred)
         return await one_id_map(store)
 
     ours, predicted, our_peak = await _with_server(heap, resolved)
@@ -134,16 +138,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--heap", default="4g")
+    parser.add_argument("--resolve-each-batch", action="store_true",
+                        help="Resolve in every batch's transaction (the live path) instead of the import's bulk mode.")
     args = parser.parse_args()
 
     lines, truth = generate(args.events)
     ceiling = recall_ceiling(lines, truth)
-    runs = [asyncio.run(run_once(lines, truth, args.batch_size, args.heap)) for _ in range(args.runs)]
+    deferred = not args.resolve_each_batch
+    runs = [asyncio.run(run_once(lines, truth, args.batch_size, args.heap, deferred)) for _ in range(args.runs)]
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     report = {
         "events": args.events,
         "runs": args.runs,
         "batch_size": args.batch_size,
+        "mode": "bulk (deferred resolution)" if deferred else "resolution in every batch",
         "machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
         "median": median,
         "recall_ceiling": ceiling,

@@ -43,7 +43,9 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
-def _import(settings: Settings, file: str, batch_size: int, errors: str | None, as_json: bool) -> None:
+def _import(
+    settings: Settings, file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool
+) -> None:
     source = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
     error_sink = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115 - closed below
     progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
@@ -54,7 +56,8 @@ def _import(settings: Settings, file: str, batch_size: int, errors: str | None, 
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
         report = await ingest_lines(
-            runtime.store, source, config, batch_size=batch_size, on_progress=progress.update, on_reject=on_reject
+            runtime.store, source, config, batch_size=batch_size, on_progress=progress.update, on_reject=on_reject,
+            deferred=not each_batch,
         )
         return report.as_dict()
 
@@ -84,12 +87,22 @@ def register(main: click.Group, settings_factory: Callable[[], Settings]) -> Non
 
     @main.command("import")
     @click.argument("file")
-    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+    @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
     @click.option("--errors", "errors", type=click.Path(dir_okay=False), help="Write rejected lines to this file.")
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-    def import_command(file: str, batch_size: int, errors: str | None, as_json: bool) -> None:
-        """Ingest NDJSON events from FILE (or - for standard input); replays change nothing."""
-        _import(settings_factory(), file, batch_size, errors, as_json)
+    @click.option(
+        "--resolve-each-batch",
+        "each_batch",
+        is_flag=True,
+        help="Resolve OneIDs in every batch's transaction instead of once at the end (slower; OneIDs appear as it goes).",
+    )
+    def import_command(file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool) -> None:
+        """Ingest NDJSON events from FILE (or - for standard input); replays change nothing.
+
+        OneIDs are resolved once at the end of the import; an interrupted import is
+        finished by running it again.
+        """
+        _import(settings_factory(), file, batch_size, errors, as_json, each_batch)
 
     @main.command("resolve")
     @click.option("--full", is_flag=True, required=True, help="Recompute every OneID from all evidence.")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.services.ingest import ingest_lines
+from profilegraph.domain.events import Event, parse_line
+from profilegraph.services.ingest import _write_batch, ingest_lines
 from profilegraph.services.resolution import resolve_full
 from profilegraph.store.bolt import GraphStore
 from tests.conftest import CLEAR_DATA
@@ -133,9 +134,11 @@ async def test_joining_oneids_leaves_a_redirect_from_the_younger(graph_store: Gr
     assert set((await partition(graph_store))) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12"})}
 
 
-async def _clean_ingest(store: GraphStore, lines: list[str], batch_size: int) -> set[frozenset[str]]:
+async def _clean_ingest(
+    store: GraphStore, lines: list[str], batch_size: int, *, deferred: bool = False
+) -> set[frozenset[str]]:
     await store.execute(CLEAR_DATA)
-    await ingest_lines(store, lines, CONFIG, batch_size=batch_size)
+    await ingest_lines(store, lines, CONFIG, batch_size=batch_size, deferred=deferred)
     return await partition(store)
 
 
@@ -150,8 +153,27 @@ async def test_incremental_ingestion_in_any_order_equals_the_full_recompute(
     one_by_one = await _clean_ingest(session_store, shuffled, batch_size=1)
     assert one_by_one == in_order
 
+    bulk = await _clean_ingest(session_store, shuffled, batch_size=3, deferred=True)
+    assert bulk == in_order
+
     await resolve_full(session_store, CONFIG)
     assert await partition(session_store) == in_order
+
+
+async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run(session_store: GraphStore) -> None:
+    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+                      {"type": "member_id", "value": f"M{i}"}) for i in range(30)]
+    clean = await _clean_ingest(session_store, lines, batch_size=7)
+    clean_state = await _state(session_store)
+
+    await session_store.execute(CLEAR_DATA)
+    events = [e for n, line in enumerate(lines[:20], 1) if isinstance(e := parse_line(line, n, CONFIG), Event)]
+    await _write_batch(session_store, events, CONFIG, deferred=True)  # written, then killed before resolving
+    assert await partition(session_store) == set()
+    report = await ingest_lines(session_store, lines, CONFIG, batch_size=7, deferred=True)
+    assert (report.accepted, report.duplicates) == (10, 20)
+    assert await partition(session_store) == clean
+    assert await _state(session_store) == clean_state
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ the OneIDs it touches and appends an audit entry (who, when, what, why).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Any
 
@@ -15,7 +15,7 @@ from neo4j import AsyncManagedTransaction
 
 from profilegraph.domain.explain import Explanation, explain
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.resolution import resolve
+from profilegraph.domain.resolution import pair, resolve
 from profilegraph.errors import NotFoundError, ValidationError
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
@@ -147,8 +147,18 @@ async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str
     key_a, key_b = config.normalise_key(a), config.normalise_key(b)
 
     async def work(tx: AsyncManagedTransaction) -> Explanation:
-        evidence = await load_component(tx, [key_a, key_b], None)
-        return explain(evidence, resolve(evidence, config), key_a, key_b)
+        evidence, _ = await load_component(tx, [key_a, key_b], None)
+        explanation = explain(evidence, resolve(evidence, config), key_a, key_b)
+        # Resolution reads only what it decides on; the path shows the whole evidence.
+        found = await admin_store.link_evidence(tx, [pair(s.a, s.b) for s in explanation.path if s.kind == "evidence"])
+        steps = []
+        for step in explanation.path:
+            row = found.get(pair(step.a, step.b))
+            if row is not None:
+                step = replace(step, first_seen=row["first_seen"], last_seen=row["last_seen"], count=int(row["count"]),
+                               sources=tuple(row["sources"] or ()), event_ids=tuple(row["event_ids"] or ()))
+            steps.append(step)
+        return replace(explanation, path=tuple(steps))
 
     return await store.read(work)
 

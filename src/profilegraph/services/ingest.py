@@ -17,7 +17,7 @@ from neo4j import AsyncManagedTransaction
 
 from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.services.resolution import resolve_around, utc_now
+from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.ingest import build_rows, claim_events, write_rows
 
@@ -43,7 +43,7 @@ class IngestReport:
         }
 
 
-async def _write_batch(store: GraphStore, events: list[Event], config: IdentityConfig) -> int:
+async def _write_batch(store: GraphStore, events: list[Event], config: IdentityConfig, deferred: bool) -> int:
     """Write one batch; return how many of its events were new."""
     batch_id = uuid.uuid4().hex
 
@@ -52,8 +52,9 @@ async def _write_batch(store: GraphStore, events: list[Event], config: IdentityC
         fresh = [e for e in events if e.event_id in fresh_ids]
         if fresh:
             rows = build_rows(fresh, config)
-            await write_rows(tx, rows)
-            await resolve_around(tx, rows.touched_keys, config)
+            await write_rows(tx, rows, pending=deferred)
+            if not deferred:
+                await resolve_around(tx, rows.touched_keys, config)
         return len(fresh)
 
     return await store.write(work, retry_conflicts=True)
@@ -66,6 +67,7 @@ async def _ingest(
     batch_size: int,
     on_progress: Callable[[int], None] | None,
     on_reject: Callable[[Rejection, str | None], None] | None,
+    deferred: bool,
 ) -> IngestReport:
     report = IngestReport()
     while chunk := list(islice(parsed, batch_size)):
@@ -80,12 +82,15 @@ async def _ingest(
             else:
                 events[item.event_id] = item
         if events:
-            fresh = await _write_batch(store, list(events.values()), config)
+            fresh = await _write_batch(store, list(events.values()), config, deferred)
             report.accepted += fresh
             report.duplicates += len(events) - fresh
         report.lines += len(chunk)
         if on_progress:
             on_progress(len(chunk))
+    if deferred:
+        # Also finishes what an earlier, interrupted bulk import left pending.
+        await resolve_pending(store, config)
     return report
 
 
@@ -97,19 +102,31 @@ async def ingest_lines(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     on_reject: Callable[[Rejection, str | None], None] | None = None,
+    deferred: bool = False,
 ) -> IngestReport:
-    """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal."""
+    """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal.
+
+    ``deferred`` is the bulk mode: batches write evidence and facts only, and the
+    OneIDs they touch are resolved once at the end, each evidence component about
+    once instead of once per batch that touches it. Until then new identifiers
+    have no OneID; the result is the same partition as resolving every batch.
+    """
     parsed = (
         (number, line, parse_line(line, number, config))
         for number, line in enumerate(lines, start=1)
         if line.strip()
     )
-    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject)
+    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject, deferred)
 
 
 async def ingest_events(
-    store: GraphStore, raw_events: Iterable[object], config: IdentityConfig, *, batch_size: int = DEFAULT_BATCH_SIZE
+    store: GraphStore,
+    raw_events: Iterable[object],
+    config: IdentityConfig,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    deferred: bool = False,
 ) -> IngestReport:
     """Ingest decoded events (the GraphQL mutation's input); positions count from 1."""
     parsed = ((number, None, parse_or_reject(raw, number, config)) for number, raw in enumerate(raw_events, start=1))
-    return await _ingest(store, parsed, config, batch_size, None, None)
+    return await _ingest(store, parsed, config, batch_size, None, None, deferred)

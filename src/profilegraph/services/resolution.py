@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from itertools import islice
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,9 +14,11 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import load_all_evidence
-from profilegraph.store.resolution import apply_plan, load_component, load_memberships
+from profilegraph.store.resolution import apply_plan, load_component, load_memberships, pending_keys
 
-__all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "utc_now"]
+__all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "resolve_pending", "utc_now"]
+
+PENDING_CHUNK = 5000
 
 
 def utc_now() -> str:
@@ -33,6 +36,7 @@ class ResolutionSummary:
     created: tuple[str, ...]
     merged: tuple[str, ...]
     conflicts: int
+    walked: frozenset[str] = frozenset()  # every identifier whose evidence was read (and flag cleared)
 
 
 async def resolve_around(
@@ -46,22 +50,21 @@ async def resolve_around(
     now = utc_now()
     if not seeds:
         return ResolutionSummary(0, 0, (), (), 0)
-    evidence = await load_component(tx, seeds, now, recheck=recheck)
+    evidence, state = await load_component(tx, seeds, now, recheck=recheck)
     resolution = resolve(evidence, config)
-    expanded = [key for key, node in evidence.nodes.items() if node.expanded]
-    state = await load_memberships(tx, expanded)
     plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
     await apply_plan(tx, evidence, resolution, state, plan, now)
-    return _summary(resolution, plan)
+    return _summary(resolution, plan, frozenset(k for k, node in evidence.nodes.items() if node.expanded))
 
 
-def _summary(resolution: Resolution, plan: OneIdPlan) -> ResolutionSummary:
+def _summary(resolution: Resolution, plan: OneIdPlan, walked: frozenset[str] = frozenset()) -> ResolutionSummary:
     return ResolutionSummary(
         identifiers=len(plan.assignments),
         one_ids=len(resolution.clusters),
         created=tuple(plan.created),
         merged=tuple(r.retired for r in plan.redirects),
         conflicts=len(resolution.refusals),
+        walked=walked,
     )
 
 
@@ -82,3 +85,28 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
         return _summary(resolution, plan)
 
     return await store.write(work, retry_conflicts=True)
+
+
+async def resolve_pending(store: GraphStore, config: IdentityConfig, *, chunk: int = PENDING_CHUNK) -> int:
+    """Resolve every identifier a bulk import left pending, a chunk per transaction; return how many.
+
+    The pending identifiers are listed once (a scan: an index on the flag costs more
+    on every write than it saves here) and walked a chunk at a time; a chunk's walk
+    clears the flag of every identifier in the components it resolves, so those
+    are not walked again. The list is read again at the end for anything another
+    import marked meanwhile.
+    """
+    done = 0
+    while keys := await store.read(pending_keys):
+        remaining = dict.fromkeys(keys)
+        while remaining:
+            seeds = list(islice(remaining, chunk))
+
+            async def work(tx: AsyncManagedTransaction, seeds: list[str] = seeds) -> frozenset[str]:
+                return (await resolve_around(tx, seeds, config)).walked
+
+            walked = await store.write(work, retry_conflicts=True)
+            for key in (*seeds, *walked):
+                remaining.pop(key, None)
+        done += len(keys)
+    return done

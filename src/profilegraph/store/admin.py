@@ -18,6 +18,7 @@ __all__ = [
     "conflicts",
     "current_one_id",
     "identifier_state",
+    "link_evidence",
     "link_neighbours",
     "members_of",
     "merged_from",
@@ -26,6 +27,13 @@ __all__ = [
     "remove_must_links",
     "set_admin_block",
 ]
+
+LINK_EVIDENCE: LiteralString = """
+UNWIND $pairs AS p
+MATCH (:Identifier {key: p[0]})-[l:LINK]->(:Identifier {key: p[1]})
+RETURN p[0] AS a, p[1] AS b, l.first_seen AS first_seen, l.last_seen AS last_seen, l.count AS count,
+       l.sources AS sources, l.event_ids AS event_ids
+"""
 
 MEMBERS_OF: LiteralString = """
 MATCH (i:Identifier)-[:MEMBER_OF]->(:Person {one_id: $one_id})
@@ -195,3 +203,9 @@ async def audit_of(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
 
 async def conflicts(store: GraphStore, status: str, limit: int) -> list[Record]:
     return await store.query(CONFLICTS, status=status, limit=limit)
+
+
+async def link_evidence(tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+    """The full evidence of links, by canonical (smaller key, larger key) pair."""
+    rows = await run(tx, LINK_EVIDENCE, pairs=[list(p) for p in pairs])
+    return {(row["a"], row["b"]): row for row in rows}

@@ -38,6 +38,7 @@ ON CREATE SET i.type = r.type, i.value = r.value, i.first_seen = r.first_seen,
               i.last_seen = r.last_seen, i.status = r.status, i.admin_blocked = false
 ON MATCH SET i.first_seen = CASE WHEN r.first_seen < i.first_seen THEN r.first_seen ELSE i.first_seen END,
              i.last_seen = CASE WHEN r.last_seen > i.last_seen THEN r.last_seen ELSE i.last_seen END
+SET i.pending = coalesce(i.pending, false) OR $pending
 """
 
 UPSERT_LINKS: LiteralString = """
@@ -227,7 +228,8 @@ async def claim_events(tx: AsyncManagedTransaction, event_ids: Sequence[str], ba
     return {record["event_id"] for record in records if record["fresh"]}
 
 
-async def write_rows(tx: AsyncManagedTransaction, rows: BatchRows) -> None:
+async def write_rows(tx: AsyncManagedTransaction, rows: BatchRows, *, pending: bool = False) -> None:
+    """Write a batch; with ``pending`` its identifiers are left for a later resolution pass."""
     steps: list[tuple[LiteralString, list[Row]]] = [
         (UPSERT_IDENTIFIERS, rows.identifiers),
         (UPSERT_LINKS, rows.links),
@@ -241,4 +243,4 @@ async def write_rows(tx: AsyncManagedTransaction, rows: BatchRows) -> None:
     steps.extend((_CATALOG_QUERIES[kind], catalog_rows) for kind, catalog_rows in rows.catalog.items())
     for query, query_rows in steps:
         if query_rows:
-            await run(tx, query, rows=query_rows, max_event_ids=MAX_EVENT_IDS_PER_LINK)
+            await run(tx, query, rows=query_rows, max_event_ids=MAX_EVENT_IDS_PER_LINK, pending=pending)

@@ -27,32 +27,40 @@ from profilegraph.domain.resolution import (
 )
 from profilegraph.store.bolt import run
 
-__all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships"]
+__all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships", "pending_keys"]
 
-LOCK_IDENTIFIERS: LiteralString = """
+# One row per link of each identifier, with only what resolution reads: the type
+# is the prefix of the key, and LINK only ever joins identifiers, so the far end
+# needs no label check. The SET takes the write lock on the identifier (see the
+# module docstring) and marks it resolved.
+EXPAND_AND_LOCK: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
-SET i.resolved_at = $stamp
+SET i.resolved_at = $stamp, i.pending = false
+WITH i
+OPTIONAL MATCH (i)-[l:LINK]-(j)
+RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked,
+       j.key AS other, j.status AS other_status, l.first_seen AS link_first_seen
 """
 
-# LINK edges only ever join identifiers, so the far end needs no label check.
-EXPAND_IDENTIFIERS: LiteralString = """
+EXPAND: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
 OPTIONAL MATCH (i)-[l:LINK]-(j)
-RETURN i.key AS key, i.type AS type, i.status AS status, i.first_seen AS first_seen,
-       i.admin_blocked AS admin_blocked,
-       j.key AS other, j.type AS other_type, j.status AS other_status, j.first_seen AS other_first_seen,
-       j.admin_blocked AS other_admin_blocked,
-       l.first_seen AS link_first_seen, l.last_seen AS link_last_seen, l.count AS link_count,
-       l.sources AS link_sources, l.event_ids AS link_event_ids
+RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked,
+       j.key AS other, j.status AS other_status, l.first_seen AS link_first_seen
+"""
+
+PENDING_KEYS: LiteralString = """
+MATCH (i:Identifier)
+WHERE i.pending = true
+RETURN i.key AS key
 """
 
 ADMIN_CONSTRAINTS: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})-[c:MUST_LINK|CANNOT_LINK]-(j:Identifier)
-RETURN i.key AS key, type(c) AS kind, j.key AS other, j.type AS other_type, j.status AS other_status,
-       j.first_seen AS other_first_seen, j.admin_blocked AS other_admin_blocked
+RETURN i.key AS key, type(c) AS kind, j.key AS other, j.status AS other_status
 """
 
 MEMBERSHIPS: LiteralString = """
@@ -132,15 +140,14 @@ SET c.status = 'resolved', c.resolved_at = $now
 """
 
 
-def _node(row: Mapping[str, Any], prefix: str, expanded: bool) -> IdentifierNode:
-    return IdentifierNode(
-        key=row["other"] if prefix else row["key"],
-        type=row[f"{prefix}type"],
-        first_seen=row[f"{prefix}first_seen"],
-        status=row[f"{prefix}status"] or "active",
-        admin_blocked=bool(row[f"{prefix}admin_blocked"]),
-        expanded=expanded,
-    )
+def _node(
+    key: str, status: str | None, first_seen: str = "", admin_blocked: bool | None = None, *, expanded: bool = False
+) -> IdentifierNode:
+    """An identifier as resolution sees it. For a neighbour read through a link the flag
+    is not loaded: its stored status says blocked exactly when a block applies to it."""
+    status = status or "active"
+    blocked = status == "blocked" if admin_blocked is None else admin_blocked
+    return IdentifierNode(key, key.partition(":")[0], first_seen, status, blocked, expanded=expanded)
 
 
 def _expandable(node: IdentifierNode) -> bool:
@@ -148,14 +155,22 @@ def _expandable(node: IdentifierNode) -> bool:
     return node.status == "active" and not node.admin_blocked
 
 
+@dataclass(frozen=True)
+class MembershipState:
+    membership: Mapping[str, str]
+    persons: Mapping[str, PersonState]
+
+
 async def load_component(
     tx: AsyncManagedTransaction, seeds: Collection[str], stamp: str | None, *, recheck: Collection[str] = ()
-) -> Evidence:
-    """The evidence around ``seeds``: every identifier reachable through active identifiers.
+) -> tuple[Evidence, MembershipState]:
+    """The evidence around ``seeds`` and the OneIDs it holds now.
 
-    Seeds that are stored as shared are not expanded (more evidence cannot make them
-    unshared) unless named in ``recheck``, as after an admin block or unblock.
-    With a ``stamp`` every expanded identifier is locked first; without, it is a plain read.
+    The walk reaches every identifier connected to a seed through active
+    identifiers. Seeds stored as shared are not
+    expanded (more evidence cannot make them unshared) unless named in
+    ``recheck``, as after an admin block or unblock. With a ``stamp`` every
+    expanded identifier is locked; without, it is a plain read.
     """
     nodes: dict[str, IdentifierNode] = {}
     links: dict[tuple[str, str], LinkEvidence] = {}
@@ -165,38 +180,31 @@ async def load_component(
     frontier = set(seeds)
     first_round = True
     while frontier:
-        if stamp is not None:
-            await run(tx, LOCK_IDENTIFIERS, keys=sorted(frontier), stamp=stamp)
-        rows = await run(tx, EXPAND_IDENTIFIERS, keys=sorted(frontier))
-        constraint_rows = await run(tx, ADMIN_CONSTRAINTS, keys=sorted(frontier))
+        keys = sorted(frontier)
+        if stamp is None:
+            rows = await run(tx, EXPAND, keys=keys)
+        else:
+            rows = await run(tx, EXPAND_AND_LOCK, keys=keys, stamp=stamp)
+        constraint_rows = await run(tx, ADMIN_CONSTRAINTS, keys=keys)
         expanded |= frontier
         reached: dict[str, IdentifierNode] = {}
         for row in rows:
-            node = _node(row, "", expanded=True)
-            if first_round and node.status == "shared" and node.key not in recheck:
-                node = IdentifierNode(node.key, node.type, node.first_seen, node.status, node.admin_blocked, False)
-                nodes[node.key] = node
+            key = row["key"]
+            if first_round and row["status"] == "shared" and key not in recheck:
+                nodes[key] = _node(key, "shared", row["first_seen"])  # not expanded
                 continue
-            nodes[node.key] = node
-            if row["other"] is None:
+            nodes[key] = _node(key, row["status"], row["first_seen"], bool(row["admin_blocked"]), expanded=True)
+            other = row["other"]
+            if other is None:
                 continue
-            reached.setdefault(row["other"], _node(row, "other_", expanded=False))
-            key = pair(row["key"], row["other"])
-            links[key] = LinkEvidence(
-                key[0],
-                key[1],
-                row["link_first_seen"],
-                row["link_last_seen"],
-                int(row["link_count"]),
-                tuple(row["link_sources"] or ()),
-                tuple(row["link_event_ids"] or ()),
-            )
+            reached.setdefault(other, _node(other, row["other_status"]))
+            links[pair(key, other)] = LinkEvidence(*pair(key, other), row["link_first_seen"])
         for row in constraint_rows:
-            if nodes.get(row["key"]) is not None and not nodes[row["key"]].expanded:
+            if not nodes[row["key"]].expanded:
                 continue
             (must if row["kind"] == "MUST_LINK" else cannot).add(pair(row["key"], row["other"]))
             if row["kind"] == "MUST_LINK":
-                reached.setdefault(row["other"], _node(row, "other_", expanded=False))
+                reached.setdefault(row["other"], _node(row["other"], row["other_status"]))
         frontier = set()
         for key, node in reached.items():
             if key in expanded:
@@ -205,14 +213,8 @@ async def load_component(
                 frontier.add(key)
             nodes.setdefault(key, node)
         first_round = False
-    # Links whose far end was not expanded still count: they are evidence of the near end.
-    return Evidence(nodes, tuple(links.values()), frozenset(must), frozenset(cannot))
-
-
-@dataclass(frozen=True)
-class MembershipState:
-    membership: Mapping[str, str]
-    persons: Mapping[str, PersonState]
+    state = await load_memberships(tx, [key for key, node in nodes.items() if node.expanded])
+    return Evidence(nodes, tuple(links.values()), frozenset(must), frozenset(cannot)), state
 
 
 async def load_memberships(tx: AsyncManagedTransaction, keys: Collection[str]) -> MembershipState:
@@ -278,3 +280,8 @@ async def apply_plan(
         await run(tx, OPEN_CONFLICTS, rows=rows, now=now)
     if known - refused.keys():
         await run(tx, CLOSE_CONFLICTS, conflict_ids=sorted(known - refused.keys()), now=now)
+
+
+async def pending_keys(tx: AsyncManagedTransaction) -> list[str]:
+    """Identifiers written by a bulk import whose OneID is not resolved yet."""
+    return [row["key"] for row in await run(tx, PENDING_KEYS)]
