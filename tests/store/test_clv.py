@@ -13,9 +13,8 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig, Stage
 from profilegraph.services import clv as clv_service
 from profilegraph.services.cdnow import cdnow_events
-from profilegraph.services.ingest import ingest_events, ingest_lines
+from profilegraph.services.ingest import ingest_events
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.oneids import one_id_map
 from tests.conftest import CLEAR_DATA
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -224,7 +224,3 @@ def mask(identifier: Identifier, config: IdentityConfig | None = None) -> str:
         local, _, domain = identifier.value.partition("@")
         return f"{local[:1]}***@{domain}"
     return _mask_middle(identifier.value, 2, 2)
-
-
-def keys_of(identifiers: Iterable[Identifier]) -> list[IdentifierKey]:
-    return [identifier.key for identifier in identifiers]

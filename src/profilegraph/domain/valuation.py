@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from profilegraph.domain.clv import (
 )
 from profilegraph.domain.rfm import RfmCuts, RfmScore, score_rfm
 
-__all__ = ["ClvFigures", "ClvModel", "Population", "alive_until", "as_days", "figures", "population", "predict"]
+__all__ = ["ClvFigures", "ClvModel", "Population", "alive_until", "figures", "population", "predict"]
 
 _STEP_DAYS = 30  # discounting is monthly
 
@@ -131,7 +131,3 @@ def figures(
     rfm = score_rfm((as_of - days[-1]).days, len(days), historic / len(days), model.rfm)
     expected, alive, clv = predict(model, population(model, [kept], as_of), horizon_days)
     return ClvFigures(historic, float(clv[0]), float(expected[0]), float(alive[0]), rfm, model.fitted_at, horizon_days)
-
-
-def as_days(model: ClvModel, units: float) -> timedelta:
-    return timedelta(days=units * UNIT_DAYS[model.unit])

@@ -13,7 +13,7 @@ from profilegraph.domain.clv import UNIT_DAYS, collapse, fit_bgnbd, fit_gamma_ga
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, LifecycleFacts, Stage, Tier, lifecycle
 from profilegraph.domain.rfm import rfm_cuts
-from profilegraph.domain.valuation import ClvFigures, ClvModel, alive_until, figures, population, predict
+from profilegraph.domain.valuation import ClvFigures, ClvModel, Population, alive_until, figures, population, predict
 from profilegraph.errors import NotFoundError, ValidationError
 from profilegraph.store import admin as admin_store
 from profilegraph.store import clv as clv_store
@@ -121,16 +121,19 @@ def _facts(
     )
 
 
-def _churned_since(model: ClvModel, purchases: list[tuple[date, float]], as_of: date, threshold: float) -> date | None:
-    bought = [p for p in purchases if p[0] <= as_of]
-    if not bought:
-        return None
-    people = population(model, [bought], as_of)
-    age = alive_until(model, people, threshold)[0]
-    if np.isnan(age):
-        return None
-    first = min(day for day, _ in bought)
-    return first + timedelta(days=float(age) * UNIT_DAYS[model.unit])
+def _churned_since(
+    model: ClvModel, people: Population, purchases: list[list[tuple[date, float]]], threshold: float
+) -> list[date | None]:
+    """For each customer, the day P(alive) fell below ``threshold``, or None if it has not."""
+    ages = alive_until(model, people, threshold)
+    days: list[date | None] = []
+    for age, bought in zip(ages, purchases, strict=True):
+        if not bought or np.isnan(age):
+            days.append(None)
+        else:
+            first = min(day for day, _ in bought)
+            days.append(first + timedelta(days=float(age) * UNIT_DAYS[model.unit]))
+    return days
 
 
 async def profile_value(
@@ -142,12 +145,12 @@ async def profile_value(
     as_of = as_of or today()
     model = await clv_store.latest_fit(store)
     activity = await clv_store.activity(store, one_id)
-    purchases = activity.purchases(one_id)
-    clv = figures(model, purchases, as_of, horizon_days)
-    churned = (
-        _churned_since(model, purchases, as_of, lifecycle_config.churn_p_alive) if model and clv.p_alive is not None
-        else None
-    )
+    bought = [p for p in activity.purchases(one_id) if p[0] <= as_of]
+    clv = figures(model, bought, as_of, horizon_days)
+    churned = None
+    if model is not None and bought:
+        churned = _churned_since(model, population(model, [bought], as_of), [bought],
+                                 lifecycle_config.churn_p_alive)[0]
     stage = lifecycle(_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
     return ProfileValue(one_id, wanted, redirected, clv, stage)
 
@@ -177,15 +180,10 @@ async def _score_everyone(
     if model is not None:
         people = population(model, purchases, as_of)
         _, p_alive, clv = predict(model, people, horizon_days)
-        ages = alive_until(model, people, lifecycle_config.churn_p_alive)
+        churned = _churned_since(model, people, purchases, lifecycle_config.churn_p_alive)
         for index, bought in enumerate(purchases):
-            if bought:
-                predicted[index], alive[index] = float(clv[index]), float(p_alive[index])
-                if not np.isnan(ages[index]):
-                    first = min(day for day, _ in bought)
-                    churned[index] = first + timedelta(days=float(ages[index]) * UNIT_DAYS[model.unit])
-            else:
-                predicted[index] = 0.0
+            predicted[index] = float(clv[index]) if bought else 0.0
+            alive[index] = float(p_alive[index]) if bought else None
     rows = []
     for index, one_id in enumerate(one_ids):
         clv_figures = ClvFigures(historic[index], predicted[index], None, alive[index], None, None, horizon_days)
