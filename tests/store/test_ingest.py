@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.events import Event, parse_line
-from profilegraph.services.ingest import _write_batch, ingest_lines
+from profilegraph.domain.events import parse_line
+from profilegraph.services.ingest import _next_batch, _write_batch, ingest_lines
 from profilegraph.services.resolution import resolve_full
 from profilegraph.store.bolt import GraphStore
+from profilegraph.store.resolution import pending_keys
 from tests.conftest import CLEAR_DATA
 from tests.identity_events import event_lists, identify, partition
 
@@ -167,13 +168,31 @@ async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run
     clean_state = await _state(session_store)
 
     await session_store.execute(CLEAR_DATA)
-    events = [e for n, line in enumerate(lines[:20], 1) if isinstance(e := parse_line(line, n, CONFIG), Event)]
-    await _write_batch(session_store, events, CONFIG, deferred=True)  # written, then killed before resolving
+    batch = _next_batch(((n, line, parse_line(line, n, CONFIG)) for n, line in enumerate(lines[:20], 1)), 20, CONFIG)
+    assert batch is not None
+    await _write_batch(session_store, batch, CONFIG, deferred=True)  # written, then killed before resolving
     assert await partition(session_store) == set()
+    assert set(await session_store.read(pending_keys)) == set(batch.rows.touched_keys)
     report = await ingest_lines(session_store, lines, CONFIG, batch_size=7, deferred=True)
     assert (report.accepted, report.duplicates) == (10, 20)
     assert await partition(session_store) == clean
     assert await _state(session_store) == clean_state
+
+
+async def test_the_full_recompute_resolves_what_a_killed_bulk_import_left_pending(session_store: GraphStore) -> None:
+    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+                      {"type": "member_id", "value": f"M{i}"}) for i in range(12)]
+    clean = await _clean_ingest(session_store, lines, batch_size=5)
+
+    await session_store.execute(CLEAR_DATA)
+    batch = _next_batch(((n, line, parse_line(line, n, CONFIG)) for n, line in enumerate(lines, 1)), 12, CONFIG)
+    assert batch is not None
+    await _write_batch(session_store, batch, CONFIG, deferred=True)
+    assert len(await session_store.read(pending_keys)) == 16
+
+    await resolve_full(session_store, CONFIG)
+    assert await partition(session_store) == clean
+    assert await session_store.read(pending_keys) == []
 
 
 @pytest.mark.slow

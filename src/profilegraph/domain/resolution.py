@@ -117,9 +117,11 @@ def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str])
 
 
 def _link_order(config: IdentityConfig, nodes: Mapping[str, IdentifierNode]) -> Callable[[LinkEvidence], tuple]:
+    weak_types = {t for t in {node.type for node in nodes.values()} if config.strength(t) is Strength.WEAK}
+    weak = {key for key, node in nodes.items() if node.type in weak_types}
+
     def rank(link: LinkEvidence) -> tuple[int, str, str, str]:
-        weak = sum(config.strength(nodes[k].type) is Strength.WEAK for k in (link.a, link.b))
-        return (weak, link.first_seen, link.a, link.b)
+        return ((link.a in weak) + (link.b in weak), link.first_seen, link.a, link.b)
 
     return rank
 
@@ -146,7 +148,8 @@ class _Clusters:
         return root
 
     def refusal(self, ra: str, rb: str, config: IdentityConfig) -> tuple[str, str] | None:
-        small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
+        # Both checks are symmetric; walking the smaller cluster's side is just cheaper.
+        small, large = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
         if self.forbidden[small] & self.members[large]:
             return "cannot_link", "an admin split keeps these identifiers apart"
         for type_name, count in self.types[small].items():
@@ -157,7 +160,7 @@ class _Clusters:
         return None
 
     def union(self, ra: str, rb: str) -> None:
-        small, large = sorted((ra, rb), key=lambda r: (len(self.members[r]), r))
+        small, large = (ra, rb) if (len(self.members[ra]), ra) < (len(self.members[rb]), rb) else (rb, ra)
         self.parent[small] = large
         self.members[large] |= self.members.pop(small)
         for type_name, count in self.types.pop(small).items():

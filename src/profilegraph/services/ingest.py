@@ -8,6 +8,7 @@ skips exactly the events already in.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_re
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.ingest import build_rows, claim_events, write_rows
+from profilegraph.store.ingest import BatchRows, build_rows, claim_events, write_rows
 
 __all__ = ["IngestReport", "ingest_events", "ingest_lines"]
 
@@ -43,26 +44,61 @@ class IngestReport:
         }
 
 
-async def _write_batch(store: GraphStore, events: list[Event], config: IdentityConfig, deferred: bool) -> int:
+@dataclass
+class _Batch:
+    """One batch of input lines, parsed: its valid events (first of each event id) and the rest."""
+
+    lines: int
+    events: list[Event]
+    rows: BatchRows
+    rejected: list[tuple[Rejection, str | None]]
+    repeated: int  # events whose id came earlier in the same batch
+
+
+Parsed = Iterator[tuple[int, str | None, Event | Rejection]]
+
+
+def _next_batch(parsed: Parsed, batch_size: int, config: IdentityConfig) -> _Batch | None:
+    chunk = list(islice(parsed, batch_size))
+    if not chunk:
+        return None
+    events: dict[str, Event] = {}
+    rejected: list[tuple[Rejection, str | None]] = []
+    repeated = 0
+    for _, raw, item in chunk:
+        if isinstance(item, Rejection):
+            rejected.append((item, raw))
+        elif item.event_id in events:
+            repeated += 1
+        else:
+            events[item.event_id] = item
+    batch = list(events.values())
+    return _Batch(len(chunk), batch, build_rows(batch, config), rejected, repeated)
+
+
+async def _write_batch(store: GraphStore, batch: _Batch, config: IdentityConfig, deferred: bool) -> int:
     """Write one batch; return how many of its events were new."""
     batch_id = uuid.uuid4().hex
 
     async def work(tx: AsyncManagedTransaction) -> int:
-        fresh_ids = await claim_events(tx, [e.event_id for e in events], batch_id, utc_now())
-        fresh = [e for e in events if e.event_id in fresh_ids]
-        if fresh:
-            rows = build_rows(fresh, config)
-            await write_rows(tx, rows, pending=deferred)
-            if not deferred:
-                await resolve_around(tx, rows.touched_keys, config)
-        return len(fresh)
+        fresh_ids = await claim_events(tx, [e.event_id for e in batch.events], batch_id, utc_now())
+        if not fresh_ids:
+            return 0
+        if len(fresh_ids) == len(batch.events):
+            rows = batch.rows
+        else:
+            rows = build_rows([e for e in batch.events if e.event_id in fresh_ids], config)
+        await write_rows(tx, rows, pending=deferred)
+        if not deferred:
+            await resolve_around(tx, rows.touched_keys, config)
+        return len(fresh_ids)
 
     return await store.write(work, retry_conflicts=True)
 
 
 async def _ingest(
     store: GraphStore,
-    parsed: Iterator[tuple[int, str | None, Event | Rejection]],
+    parsed: Parsed,
     config: IdentityConfig,
     batch_size: int,
     on_progress: Callable[[int], None] | None,
@@ -70,24 +106,27 @@ async def _ingest(
     deferred: bool,
 ) -> IngestReport:
     report = IngestReport()
-    while chunk := list(islice(parsed, batch_size)):
-        events: dict[str, Event] = {}
-        for _, raw, item in chunk:
-            if isinstance(item, Rejection):
-                report.rejected.append(item)
-                if on_reject:
-                    on_reject(item, raw)
-            elif item.event_id in events:
-                report.duplicates += 1
-            else:
-                events[item.event_id] = item
-        if events:
-            fresh = await _write_batch(store, list(events.values()), config, deferred)
+    # The next batch is read, validated and aggregated in a worker thread while the
+    # current one is written: the graph server works while Python parses.
+    upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
+    while batch := await upcoming:
+        upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
+        for rejection, raw in batch.rejected:
+            report.rejected.append(rejection)
+            if on_reject:
+                on_reject(rejection, raw)
+        report.duplicates += batch.repeated
+        if batch.events:
+            try:
+                fresh = await _write_batch(store, batch, config, deferred)
+            except BaseException:
+                await asyncio.gather(upcoming, return_exceptions=True)
+                raise
             report.accepted += fresh
-            report.duplicates += len(events) - fresh
-        report.lines += len(chunk)
+            report.duplicates += len(batch.events) - fresh
+        report.lines += batch.lines
         if on_progress:
-            on_progress(len(chunk))
+            on_progress(batch.lines)
     if deferred:
         # Also finishes what an earlier, interrupted bulk import left pending.
         await resolve_pending(store, config)

@@ -25,6 +25,12 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def new_lock_token(now: str) -> str:
+    """A value written on every identifier a resolution walks: unique, so the write always
+    changes the record (which is what makes concurrent walks conflict), and dated."""
+    return f"{now}/{uuid.uuid4().hex}"
+
+
 def new_one_id() -> str:
     return f"oid_{uuid.uuid4().hex}"
 
@@ -36,7 +42,7 @@ class ResolutionSummary:
     created: tuple[str, ...]
     merged: tuple[str, ...]
     conflicts: int
-    walked: frozenset[str] = frozenset()  # every identifier whose evidence was read (and flag cleared)
+    walked: frozenset[str] = frozenset()  # every identifier whose evidence was read (and marked resolved)
 
 
 async def resolve_around(
@@ -50,7 +56,7 @@ async def resolve_around(
     now = utc_now()
     if not seeds:
         return ResolutionSummary(0, 0, (), (), 0)
-    evidence, state = await load_component(tx, seeds, now, recheck=recheck)
+    evidence, state = await load_component(tx, seeds, new_lock_token(now), recheck=recheck)
     resolution = resolve(evidence, config)
     plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
     await apply_plan(tx, evidence, resolution, state, plan, now)
@@ -77,7 +83,7 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
 
     async def work(tx: AsyncManagedTransaction) -> ResolutionSummary:
         now = utc_now()
-        evidence = await load_all_evidence(tx, now)
+        evidence = await load_all_evidence(tx, new_lock_token(now))
         resolution = resolve(evidence, config)
         state = await load_memberships(tx, list(evidence.nodes))
         plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
@@ -90,10 +96,10 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
 async def resolve_pending(store: GraphStore, config: IdentityConfig, *, chunk: int = PENDING_CHUNK) -> int:
     """Resolve every identifier a bulk import left pending, a chunk per transaction; return how many.
 
-    The pending identifiers are listed once (a scan: an index on the flag costs more
-    on every write than it saves here) and walked a chunk at a time; a chunk's walk
-    clears the flag of every identifier in the components it resolves, so those
-    are not walked again. The list is read again at the end for anything another
+    The pending identifiers (those without a ``resolution`` token) are listed once (a
+    scan: an index on the token costs more on every write than it saves here) and
+    walked a chunk at a time; a chunk's walk marks every identifier in the
+    components it resolves, so those are not walked again. The list is read again at the end for anything another
     import marked meanwhile.
     """
     done = 0

@@ -38,7 +38,7 @@ ON CREATE SET i.type = r.type, i.value = r.value, i.first_seen = r.first_seen,
               i.last_seen = r.last_seen, i.status = r.status, i.admin_blocked = false
 ON MATCH SET i.first_seen = CASE WHEN r.first_seen < i.first_seen THEN r.first_seen ELSE i.first_seen END,
              i.last_seen = CASE WHEN r.last_seen > i.last_seen THEN r.last_seen ELSE i.last_seen END
-SET i.pending = coalesce(i.pending, false) OR $pending
+SET i.resolution = CASE WHEN $pending THEN null ELSE i.resolution END
 """
 
 UPSERT_LINKS: LiteralString = """

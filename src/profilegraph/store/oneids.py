@@ -13,7 +13,7 @@ __all__ = ["load_all_evidence", "one_id_map"]
 
 ALL_IDENTIFIERS: LiteralString = """
 MATCH (i:Identifier)
-SET i.resolved_at = $stamp
+SET i.resolution = $token
 RETURN i.key AS key, i.type AS type, i.status AS status, i.first_seen AS first_seen,
        i.admin_blocked AS admin_blocked
 """
@@ -35,13 +35,13 @@ RETURN i.key AS key, p.one_id AS one_id
 """
 
 
-async def load_all_evidence(tx: AsyncManagedTransaction, stamp: str) -> Evidence:
-    """Every identifier (each stamped, to hold it for the transaction) and every link and constraint."""
+async def load_all_evidence(tx: AsyncManagedTransaction, lock_token: str) -> Evidence:
+    """Every identifier (each locked with ``lock_token`` and marked resolved) and every link and constraint."""
     nodes = {
         row["key"]: IdentifierNode(
             row["key"], row["type"], row["first_seen"], row["status"] or "active", bool(row["admin_blocked"])
         )
-        for row in await run(tx, ALL_IDENTIFIERS, stamp=stamp)
+        for row in await run(tx, ALL_IDENTIFIERS, token=lock_token)
     }
     links = tuple(
         LinkEvidence(

@@ -1,7 +1,7 @@
 """Reading evidence components and writing OneID plans.
 
 ``load_component`` walks LINK and MUST_LINK edges outwards from seed identifiers,
-writing a stamp on every identifier it expands: the write takes Neo4j's lock on
+writing a fresh token on every identifier it expands: the write takes Neo4j's lock on
 the node (the embedded server detects the conflict at commit instead), so two
 resolutions of overlapping components serialise, and a concurrent ingester
 cannot add a link to a node between our read of its links and our commit.
@@ -29,31 +29,34 @@ from profilegraph.store.bolt import run
 
 __all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships", "pending_keys"]
 
-# One row per link of each identifier, with only what resolution reads: the type
-# is the prefix of the key, and LINK only ever joins identifiers, so the far end
-# needs no label check. The SET takes the write lock on the identifier (see the
-# module docstring) and marks it resolved.
+# One row per identifier with its links collected, and only what resolution reads:
+# the type is the prefix of the key, and LINK only ever joins identifiers, so the
+# far end needs no label check. Setting ``resolution`` to a token no other
+# transaction uses takes the write lock on the identifier (see the module
+# docstring: the value must change for the embedded server to see a conflict)
+# and marks it resolved.
 EXPAND_AND_LOCK: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
-SET i.resolved_at = $stamp, i.pending = false
+SET i.resolution = $token
 WITH i
 OPTIONAL MATCH (i)-[l:LINK]-(j)
-RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked,
-       j.key AS other, j.status AS other_status, l.first_seen AS link_first_seen
+WITH i, collect([j.key, j.status, l.first_seen]) AS links
+RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked, links
 """
 
 EXPAND: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
 OPTIONAL MATCH (i)-[l:LINK]-(j)
-RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked,
-       j.key AS other, j.status AS other_status, l.first_seen AS link_first_seen
+WITH i, collect([j.key, j.status, l.first_seen]) AS links
+RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked, links
 """
 
+# A bulk import removes ``resolution`` from every identifier it touches.
 PENDING_KEYS: LiteralString = """
 MATCH (i:Identifier)
-WHERE i.pending = true
+WHERE i.resolution IS NULL
 RETURN i.key AS key
 """
 
@@ -162,15 +165,15 @@ class MembershipState:
 
 
 async def load_component(
-    tx: AsyncManagedTransaction, seeds: Collection[str], stamp: str | None, *, recheck: Collection[str] = ()
+    tx: AsyncManagedTransaction, seeds: Collection[str], lock_token: str | None, *, recheck: Collection[str] = ()
 ) -> tuple[Evidence, MembershipState]:
     """The evidence around ``seeds`` and the OneIDs it holds now.
 
     The walk reaches every identifier connected to a seed through active
     identifiers. Seeds stored as shared are not
     expanded (more evidence cannot make them unshared) unless named in
-    ``recheck``, as after an admin block or unblock. With a ``stamp`` every
-    expanded identifier is locked; without, it is a plain read.
+    ``recheck``, as after an admin block or unblock. With a ``lock_token`` every
+    expanded identifier is locked and marked resolved; without, it is a plain read.
     """
     nodes: dict[str, IdentifierNode] = {}
     links: dict[tuple[str, str], LinkEvidence] = {}
@@ -181,10 +184,10 @@ async def load_component(
     first_round = True
     while frontier:
         keys = sorted(frontier)
-        if stamp is None:
+        if lock_token is None:
             rows = await run(tx, EXPAND, keys=keys)
         else:
-            rows = await run(tx, EXPAND_AND_LOCK, keys=keys, stamp=stamp)
+            rows = await run(tx, EXPAND_AND_LOCK, keys=keys, token=lock_token)
         constraint_rows = await run(tx, ADMIN_CONSTRAINTS, keys=keys)
         expanded |= frontier
         reached: dict[str, IdentifierNode] = {}
@@ -194,11 +197,11 @@ async def load_component(
                 nodes[key] = _node(key, "shared", row["first_seen"])  # not expanded
                 continue
             nodes[key] = _node(key, row["status"], row["first_seen"], bool(row["admin_blocked"]), expanded=True)
-            other = row["other"]
-            if other is None:
-                continue
-            reached.setdefault(other, _node(other, row["other_status"]))
-            links[pair(key, other)] = LinkEvidence(*pair(key, other), row["link_first_seen"])
+            for other, other_status, link_first_seen in row["links"]:
+                if other is None:  # the OPTIONAL MATCH of an identifier without links
+                    continue
+                reached.setdefault(other, _node(other, other_status))
+                links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
         for row in constraint_rows:
             if not nodes[row["key"]].expanded:
                 continue
