@@ -72,10 +72,15 @@ MATCH (i:Identifier {key: key})-[:MEMBER_OF]->(p:Person)
 RETURN i.key AS key, p.one_id AS one_id, p.created_at AS created_at, p.anchor_key AS anchor_key
 """
 
+# A new OneID is created with its members: no second lookup of the Person per member.
 CREATE_PERSONS: LiteralString = """
 UNWIND $rows AS r
-CREATE (:Person {one_id: r.one_id, anchor_key: r.anchor_key, created_at: $now, updated_at: $now,
-                 version: 1, status: 'active'})
+CREATE (p:Person {one_id: r.one_id, anchor_key: r.anchor_key, created_at: $now, updated_at: $now,
+                  version: 1, status: 'active'})
+WITH p, r
+UNWIND r.members AS key
+MATCH (i:Identifier {key: key})
+CREATE (i)-[:MEMBER_OF]->(p)
 """
 
 SET_ANCHORS: LiteralString = """
@@ -242,12 +247,6 @@ async def apply_plan(
     now: str,
 ) -> None:
     """Write what changed: new OneIDs, memberships, statuses, redirects and conflicts."""
-    if plan.created:
-        rows = [{"one_id": one_id, "anchor_key": anchor} for one_id, anchor in plan.created.items()]
-        await run(tx, CREATE_PERSONS, rows=rows, now=now)
-    if plan.anchors:
-        rows = [{"one_id": one_id, "anchor_key": anchor} for one_id, anchor in plan.anchors.items()]
-        await run(tx, SET_ANCHORS, rows=rows)
     moved = [
         {"key": key, "one_id": one_id} for key, one_id in plan.assignments.items() if state.membership.get(key) != one_id
     ]
@@ -255,6 +254,19 @@ async def apply_plan(
     stale = unassigned + [row["key"] for row in moved if row["key"] in state.membership]
     if stale:
         await run(tx, DROP_MEMBERSHIPS, keys=stale)
+    if plan.created:
+        members: dict[str, list[str]] = {one_id: [] for one_id in plan.created}
+        for row in moved:
+            if row["one_id"] in members:
+                members[row["one_id"]].append(row["key"])
+        rows = [
+            {"one_id": one_id, "anchor_key": anchor, "members": members[one_id]} for one_id, anchor in plan.created.items()
+        ]
+        await run(tx, CREATE_PERSONS, rows=rows, now=now)
+        moved = [row for row in moved if row["one_id"] not in members]
+    if plan.anchors:
+        rows = [{"one_id": one_id, "anchor_key": anchor} for one_id, anchor in plan.anchors.items()]
+        await run(tx, SET_ANCHORS, rows=rows)
     if moved:
         await run(tx, ADD_MEMBERSHIPS, rows=moved)
     if plan.changed:
