@@ -46,13 +46,15 @@ def _echo_json(value: Any) -> None:
 def _import(
     settings: Settings, file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool
 ) -> None:
-    source = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
-    error_sink = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115 - closed below
+    # Bytes, decoded line by line: a line that is not UTF-8 is rejected like any bad line.
+    source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+    error_sink = open(errors, "wb") if errors else None  # noqa: SIM115 - closed below
     progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
 
-    def on_reject(rejection: Rejection, raw: str | None) -> None:
+    def on_reject(rejection: Rejection, raw: str | bytes | None) -> None:
         if error_sink is not None and raw is not None:
-            error_sink.write(raw if raw.endswith("\n") else raw + "\n")
+            line = raw.encode() if isinstance(raw, str) else raw
+            error_sink.write(line if line.endswith(b"\n") else line + b"\n")
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
         report = await ingest_lines(
@@ -65,7 +67,7 @@ def _import(
         result = _with_graph(settings, action)
     finally:
         progress.close()
-        if source is not sys.stdin:
+        if source is not sys.stdin.buffer:
             source.close()
         if error_sink is not None:
             error_sink.close()

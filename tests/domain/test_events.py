@@ -55,6 +55,15 @@ def test_a_line_that_is_not_json_is_rejected() -> None:
     assert isinstance(rejection, Rejection) and rejection.code == "INVALID_JSON" and rejection.line == 3
 
 
+def test_a_line_that_is_not_utf8_is_rejected_and_a_byte_order_mark_is_ignored() -> None:
+    rejection = parse_line(b'{"event_id": "\xff"}', 4, CONFIG)
+    assert isinstance(rejection, Rejection)
+    assert (rejection.code, rejection.line, rejection.message) == ("INVALID_ENCODING", 4, "not valid UTF-8 at byte 15")
+    line = '\ufeff{"event_id": "e1", "type": "identify", "ts": "2026-01-01T00:00:00Z", ' \
+        '"identifiers": [{"type": "member_id", "value": "M1"}]}'
+    assert isinstance(parse_line(line.encode(), 1, CONFIG), Event)
+
+
 def test_catalog_records_need_no_identifiers() -> None:
     event = _parse({"event_id": "p1", "type": "product", "ts": "2026-01-01T00:00:00Z", "product": {"sku": "S1", "category": "tea"}})
     assert isinstance(event, Event) and event.catalog is not None

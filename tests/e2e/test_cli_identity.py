@@ -33,16 +33,22 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     await store.close()
     events = tmp_path / "events.ndjson"
     bad = '{"event_id": "x", "type": "identify", "ts": "2026-01-01T00:00:00Z", "identifiers": [{"type": "fax", "value": "1"}]}'
-    events.write_text("\n".join([identify("e1", 1, PHONE, MEMBER), bad, identify("e2", 2, MEMBER)]) + "\n")
+    latin1 = '{"event_id": "y", "note": "caf\xe9"}'.encode("latin-1")
+    events.write_bytes(
+        b"\n".join([identify("e1", 1, PHONE, MEMBER).encode(), bad.encode(), latin1, identify("e2", 2, MEMBER).encode()])
+        + b"\n"
+    )
     errors = tmp_path / "rejected.ndjson"
 
     imported = _cli(embedded_data_dir, "import", str(events), "--errors", str(errors), "--json")
     assert imported.returncode == 0, imported.stderr
     report = json.loads(imported.stdout)
-    assert (report["accepted"], report["rejected"]) == (2, 1)
-    assert report["rejections"][0]["line"] == 2
-    assert report["rejections"][0]["code"] == "UNKNOWN_IDENTIFIER_TYPE"
-    assert errors.read_text() == bad + "\n"
+    assert (report["accepted"], report["rejected"]) == (2, 2)
+    assert [(r["line"], r["code"]) for r in report["rejections"]] == [
+        (2, "UNKNOWN_IDENTIFIER_TYPE"),
+        (3, "INVALID_ENCODING"),
+    ]
+    assert errors.read_bytes() == bad.encode() + b"\n" + latin1 + b"\n"
 
     again = json.loads(_cli(embedded_data_dir, "import", str(events), "--json").stdout)
     assert (again["accepted"], again["duplicates"]) == (0, 2)

@@ -248,8 +248,15 @@ def parse_event(raw: object, config: IdentityConfig) -> Event:
     )
 
 
-def parse_line(line: str, number: int, config: IdentityConfig) -> Event | Rejection:
-    """One NDJSON line: its event, or the reason it is rejected."""
+def parse_line(line: str | bytes, number: int, config: IdentityConfig) -> Event | Rejection:
+    """One NDJSON line, as text or as the file's bytes: its event, or the reason it is rejected."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Rejection(number, None, "$", "INVALID_ENCODING", f"not valid UTF-8 at byte {exc.start + 1}")
+    if number == 1:
+        line = line.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:

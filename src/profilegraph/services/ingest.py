@@ -51,11 +51,11 @@ class _Batch:
     lines: int
     events: list[Event]
     rows: BatchRows
-    rejected: list[tuple[Rejection, str | None]]
+    rejected: list[tuple[Rejection, str | bytes | None]]
     repeated: int  # events whose id came earlier in the same batch
 
 
-Parsed = Iterator[tuple[int, str | None, Event | Rejection]]
+Parsed = Iterator[tuple[int, str | bytes | None, Event | Rejection]]
 
 
 def _next_batch(parsed: Parsed, batch_size: int, config: IdentityConfig) -> _Batch | None:
@@ -63,7 +63,7 @@ def _next_batch(parsed: Parsed, batch_size: int, config: IdentityConfig) -> _Bat
     if not chunk:
         return None
     events: dict[str, Event] = {}
-    rejected: list[tuple[Rejection, str | None]] = []
+    rejected: list[tuple[Rejection, str | bytes | None]] = []
     repeated = 0
     for _, raw, item in chunk:
         if isinstance(item, Rejection):
@@ -102,31 +102,31 @@ async def _ingest(
     config: IdentityConfig,
     batch_size: int,
     on_progress: Callable[[int], None] | None,
-    on_reject: Callable[[Rejection, str | None], None] | None,
+    on_reject: Callable[[Rejection, str | bytes | None], None] | None,
     deferred: bool,
 ) -> IngestReport:
     report = IngestReport()
     # The next batch is read, validated and aggregated in a worker thread while the
     # current one is written: the graph server works while Python parses.
     upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
-    while batch := await upcoming:
-        upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
-        for rejection, raw in batch.rejected:
-            report.rejected.append(rejection)
-            if on_reject:
-                on_reject(rejection, raw)
-        report.duplicates += batch.repeated
-        if batch.events:
-            try:
+    try:
+        while batch := await upcoming:
+            upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
+            for rejection, raw in batch.rejected:
+                report.rejected.append(rejection)
+                if on_reject:
+                    on_reject(rejection, raw)
+            report.duplicates += batch.repeated
+            if batch.events:
                 fresh = await _write_batch(store, batch, config, deferred)
-            except BaseException:
-                await asyncio.gather(upcoming, return_exceptions=True)
-                raise
-            report.accepted += fresh
-            report.duplicates += len(batch.events) - fresh
-        report.lines += batch.lines
-        if on_progress:
-            on_progress(batch.lines)
+                report.accepted += fresh
+                report.duplicates += len(batch.events) - fresh
+            report.lines += batch.lines
+            if on_progress:
+                on_progress(batch.lines)
+    finally:
+        # On an error, let the worker finish its batch before the input is closed.
+        await asyncio.gather(upcoming, return_exceptions=True)
     if deferred:
         # Also finishes what an earlier, interrupted bulk import left pending.
         await resolve_pending(store, config)
@@ -135,12 +135,12 @@ async def _ingest(
 
 async def ingest_lines(
     store: GraphStore,
-    lines: Iterable[str],
+    lines: Iterable[str] | Iterable[bytes],
     config: IdentityConfig,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
-    on_reject: Callable[[Rejection, str | None], None] | None = None,
+    on_reject: Callable[[Rejection, str | bytes | None], None] | None = None,
     deferred: bool = False,
 ) -> IngestReport:
     """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal.
