@@ -100,10 +100,9 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
     async def work(tx: AsyncManagedTransaction) -> ResolutionSummary:
         now = utc_now()
         evidence = await load_all_evidence(tx, new_lock_token(now))
-        with _collector_paused():
-            resolution = resolve(evidence, config)
         state = await load_memberships(tx, list(evidence.nodes))
         with _collector_paused():
+            resolution = resolve(evidence, config)
             plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
         await apply_plan(tx, evidence, resolution, state, plan, now)
         return _summary(resolution, plan)
