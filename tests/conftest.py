@@ -1,27 +1,104 @@
-"""Shared fixtures: one embedded graph server for the whole run, and stores on it.
+"""Shared fixtures: the graph server(s) of the run, and stores on them.
 
-Store tests take ``graph_store``, which runs them against the embedded server
-and, when ``PROFILEGRAPH_TEST_NEO4J_URI`` is set, once more against that server
-(marker ``neo4j``), so the same tests serve as a contract suite for real Neo4j.
+``PROFILEGRAPH_TEST_BACKEND`` names the graph servers the suite runs on, one or
+several separated by commas (default ``embedded``):
+
+- ``embedded``: the embedded ArcadeDB server, started once for the run;
+- ``neo4j-local``: a real Neo4j 5, fetched from Maven Central once per machine and
+  started as a child process for the run (``profilegraph.store.neo4j_local``);
+- ``bolt``: any Bolt server at ``PROFILEGRAPH_TEST_NEO4J_URI`` (with
+  ``PROFILEGRAPH_TEST_NEO4J_USER``, ``_PASSWORD``, ``_DATABASE``).
+
+Every test that touches the graph runs once per server named. The tests empty the
+database before each test, so they refuse a database holding data they did not write
+(it lacks their marker node) unless ``PROFILEGRAPH_TEST_ALLOW_WIPE=1`` says otherwise.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import LiteralString
+from typing import Any, LiteralString
 
+import neo4j
 import pytest
 
+from profilegraph.settings import Settings
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer
 from profilegraph.store.migrate import apply_migrations
+from profilegraph.store.neo4j_local import LocalNeo4j
 
+BACKEND_VARIABLE = "PROFILEGRAPH_TEST_BACKEND"
+BACKENDS = ("embedded", "neo4j-local", "bolt")
 NEO4J_URI_VARIABLE = "PROFILEGRAPH_TEST_NEO4J_URI"
+ALLOW_WIPE_VARIABLE = "PROFILEGRAPH_TEST_ALLOW_WIPE"
 
-# Removes the data a test wrote, keeping the schema and its migration records.
-CLEAR_DATA: LiteralString = "MATCH (n) WHERE NOT n:SchemaMigration DETACH DELETE n"
+# Removes the data a test wrote, keeping the schema, its migration records and the marker.
+CLEAR_DATA: LiteralString = "MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:ProfileGraphTestMarker DETACH DELETE n"
+_FOREIGN_DATA: LiteralString = """
+OPTIONAL MATCH (marker:ProfileGraphTestMarker)
+WITH count(marker) AS markers
+OPTIONAL MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:ProfileGraphTestMarker
+WITH markers, n LIMIT 1
+RETURN markers, count(n) AS nodes
+"""
+_MARK: LiteralString = "MERGE (:ProfileGraphTestMarker {purpose: 'profilegraph test data; emptied by every test'})"
+
+
+def selected_backends() -> list[str]:
+    names = [name.strip() for name in os.environ.get(BACKEND_VARIABLE, "embedded").split(",") if name.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise pytest.UsageError(f"{BACKEND_VARIABLE}={os.environ.get(BACKEND_VARIABLE)!r}: choose from {', '.join(BACKENDS)}")
+    return names
+
+
+@dataclass(frozen=True)
+class TestGraph:
+    """One graph server the suite runs on, and how a process of ours reaches it."""
+
+    __test__ = False  # not a test class, despite its name
+
+    backend: str
+    endpoint: BoltEndpoint
+    data_dir: Path  # the embedded server's data directory; scratch space for the others
+
+    @property
+    def is_neo4j(self) -> bool:
+        return self.backend != "embedded"
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings under which the service and the CLI use this graph."""
+        if self.backend == "embedded":
+            return Settings(data_dir=self.data_dir, **overrides)  # finds the running server
+        return Settings(
+            data_dir=self.data_dir,
+            neo4j_uri=self.endpoint.uri,
+            neo4j_user=self.endpoint.user,
+            neo4j_password=self.endpoint.password,
+            neo4j_database=self.endpoint.database,
+            **overrides,
+        )
+
+    def cli_env(self) -> dict[str, str]:
+        """The environment of a ``profilegraph`` child process that uses this graph."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
+        env["PROFILEGRAPH_DATA_DIR"] = str(self.data_dir)
+        if self.backend != "embedded":
+            env["PROFILEGRAPH_NEO4J_URI"] = self.endpoint.uri
+            env["PROFILEGRAPH_NEO4J_USER"] = self.endpoint.user
+            env["PROFILEGRAPH_NEO4J_PASSWORD"] = self.endpoint.password
+            if self.endpoint.database:
+                env["PROFILEGRAPH_NEO4J_DATABASE"] = self.endpoint.database
+        return env
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "test_graph" in metafunc.fixturenames:
+        metafunc.parametrize("test_graph", selected_backends(), indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +114,10 @@ def embedded_endpoint(embedded_data_dir: Path) -> Iterator[BoltEndpoint]:
     server.stop()
 
 
-def _neo4j_endpoint() -> BoltEndpoint | None:
+def _bolt_endpoint() -> BoltEndpoint:
     uri = os.environ.get(NEO4J_URI_VARIABLE)
     if not uri:
-        return None
+        raise pytest.UsageError(f"{BACKEND_VARIABLE}=bolt needs {NEO4J_URI_VARIABLE}")
     return BoltEndpoint(
         uri=uri,
         user=os.environ.get("PROFILEGRAPH_TEST_NEO4J_USER", "neo4j"),
@@ -49,15 +126,41 @@ def _neo4j_endpoint() -> BoltEndpoint | None:
     )
 
 
-@pytest.fixture(scope="session", params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-async def session_store(request: pytest.FixtureRequest) -> AsyncIterator[GraphStore]:
-    if request.param == "neo4j":
-        endpoint = _neo4j_endpoint()
-        if endpoint is None:
-            pytest.skip(f"{NEO4J_URI_VARIABLE} is not set")
+@pytest.fixture(scope="session")
+def test_graph(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestGraph]:
+    backend: str = request.param
+    server: LocalNeo4j | None = None
+    if backend == "embedded":
+        graph = TestGraph(backend, request.getfixturevalue("embedded_endpoint"), request.getfixturevalue("embedded_data_dir"))
+    elif backend == "neo4j-local":
+        server = LocalNeo4j(tmp_path_factory.mktemp("neo4j"), heap="1g", page_cache="512m")
+        graph = TestGraph(backend, server.start(), tmp_path_factory.mktemp("scratch"))
     else:
-        endpoint = request.getfixturevalue("embedded_endpoint")
-    store = await GraphStore.connect(endpoint)
+        graph = TestGraph(backend, _bolt_endpoint(), tmp_path_factory.mktemp("scratch"))
+    try:
+        _claim_for_tests(graph.endpoint)
+        yield graph
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _claim_for_tests(endpoint: BoltEndpoint) -> None:
+    """Mark the database as the tests', or stop the run if it holds anybody else's data."""
+    with neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password)) as driver:
+        found = driver.execute_query(_FOREIGN_DATA, database_=endpoint.database).records[0]
+        if found["nodes"] and not found["markers"] and os.environ.get(ALLOW_WIPE_VARIABLE) != "1":
+            pytest.exit(
+                f"The graph at {endpoint.uri} holds data that the tests did not write, and every test empties it. "
+                f"Point {NEO4J_URI_VARIABLE} at a database for tests, or set {ALLOW_WIPE_VARIABLE}=1 to wipe it.",
+                returncode=4,
+            )
+        driver.execute_query(_MARK, database_=endpoint.database)
+
+
+@pytest.fixture(scope="session")
+async def session_store(test_graph: TestGraph) -> AsyncIterator[GraphStore]:
+    store = await GraphStore.connect(test_graph.endpoint)
     await apply_migrations(store)
     yield store
     await store.close()

@@ -9,25 +9,26 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 
 from profilegraph.app import create_app
 from profilegraph.settings import Settings
-from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer
+from profilegraph.store.embedded import EmbeddedGraphServer
+from profilegraph.store.neo4j_local import LocalNeo4j
+from tests.conftest import TestGraph
 
 HEALTH = "{ health { version graph { backend reachable migrationsApplied pendingMigrations } } }"
 
 
 @pytest.fixture
-def client(embedded_endpoint: BoltEndpoint, embedded_data_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=embedded_data_dir)  # finds the session's running server
-    with TestClient(create_app(settings)) as test_client:
+def client(test_graph: TestGraph) -> Iterator[TestClient]:
+    with TestClient(create_app(test_graph.settings())) as test_client:
         yield test_client
 
 
-def test_health_reports_version_and_a_ready_graph(client: TestClient) -> None:
+def test_health_reports_version_and_a_ready_graph(client: TestClient, test_graph: TestGraph) -> None:
     response = client.post("/graphql", json={"query": HEALTH})
     assert response.status_code == 200
     health = response.json()["data"]["health"]
     assert health["version"]
     assert health["graph"] == {
-        "backend": "embedded",
+        "backend": "neo4j" if test_graph.is_neo4j else "embedded",
         "reachable": True,
         "migrationsApplied": True,
         "pendingMigrations": [],
@@ -41,8 +42,15 @@ def test_healthz_and_readyz_answer_when_the_graph_does(client: TestClient) -> No
     assert ready.json()["ready"] is True
 
 
-def test_readyz_is_503_once_the_graph_stops_answering(tmp_path: Path) -> None:
-    server = EmbeddedGraphServer(tmp_path / "graph")
+def test_readyz_is_503_once_the_graph_stops_answering(test_graph: TestGraph, tmp_path: Path) -> None:
+    # A private server of the kind under test, since this test stops it.
+    if test_graph.backend == "bolt":
+        pytest.skip("the bolt backend is a server this suite cannot stop")
+    server: EmbeddedGraphServer | LocalNeo4j = (
+        LocalNeo4j(tmp_path / "neo4j", heap="512m", page_cache="64m")
+        if test_graph.is_neo4j
+        else EmbeddedGraphServer(tmp_path / "graph")
+    )
     endpoint = server.start()
     try:
         settings = Settings(neo4j_uri=endpoint.uri, neo4j_user=endpoint.user, neo4j_password=endpoint.password,
@@ -68,8 +76,8 @@ def test_a_repeated_query_is_validated_once(client: TestClient) -> None:
     assert cache.cache_info().misses == misses
 
 
-def test_a_query_deeper_than_the_limit_is_refused(embedded_endpoint: BoltEndpoint, embedded_data_dir: Path) -> None:
-    settings = Settings(data_dir=embedded_data_dir, query_max_depth=1)
+def test_a_query_deeper_than_the_limit_is_refused(test_graph: TestGraph) -> None:
+    settings = test_graph.settings(query_max_depth=1)
     with TestClient(create_app(settings)) as client:
         response = client.post("/graphql", json={"query": "{ health { graph { reachable } } }"})
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]

@@ -8,23 +8,22 @@ from pathlib import Path
 import pytest
 
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.embedded import BoltEndpoint
-from tests.conftest import CLEAR_DATA
+from tests.conftest import CLEAR_DATA, TestGraph
 from tests.e2e.test_cli_identity import _cli
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 
 
-async def test_cdnow_load_fit_show_and_map(embedded_endpoint: BoltEndpoint, embedded_data_dir: Path) -> None:
-    store = await GraphStore.connect(embedded_endpoint)
+async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
+    store = await GraphStore.connect(test_graph.endpoint)
     await store.execute(CLEAR_DATA)
     await store.close()
 
-    loaded = _cli(embedded_data_dir, "clv", "import-cdnow", str(CDNOW_SAMPLE))
+    loaded = _cli(test_graph, "clv", "import-cdnow", str(CDNOW_SAMPLE))
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith("6919 orders loaded")
 
-    fitted = _cli(embedded_data_dir, "clv", "fit", "--until", "1997-09-30", "--unit", "weeks", "--json")
+    fitted = _cli(test_graph, "clv", "fit", "--until", "1997-09-30", "--unit", "weeks", "--json")
     assert fitted.returncode == 0, fitted.stderr
     fit = json.loads(fitted.stdout)
     assert set(fit) == {"bgnbd", "pareto_nbd", "gamma_gamma", "customers"}
@@ -34,7 +33,7 @@ async def test_cdnow_load_fit_show_and_map(embedded_endpoint: BoltEndpoint, embe
     assert fit["customers"] == 2357
     assert fit["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
 
-    shown = _cli(embedded_data_dir, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of",
+    shown = _cli(test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of",
                  "1997-09-30", "--json")
     assert shown.returncode == 0, shown.stderr
     value = json.loads(shown.stdout)
@@ -42,10 +41,10 @@ async def test_cdnow_load_fit_show_and_map(embedded_endpoint: BoltEndpoint, embe
     assert value["clv"]["historic"] == pytest.approx(74.02)
     assert value["lifecycle"]["stage"] == "dormant"
 
-    mapped = json.loads(_cli(embedded_data_dir, "clv", "map", "--as-of", "1997-09-30", "--json").stdout)
+    mapped = json.loads(_cli(test_graph, "clv", "map", "--as-of", "1997-09-30", "--json").stdout)
     assert mapped["customers"] == 2357
     assert sum(b["count"] for b in mapped["histogram"]) == 2357
 
-    missing = _cli(embedded_data_dir, "clv", "show", "oid_missing", "--json")
+    missing = _cli(test_graph, "clv", "show", "oid_missing", "--json")
     assert missing.returncode == 1
     assert "NOT_FOUND" in missing.stderr and "oid_missing" in missing.stderr

@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.embedded import BoltEndpoint
-from tests.conftest import CLEAR_DATA
-from tests.identity_events import identify
+from tests.conftest import CLEAR_DATA, TestGraph
+from tests.identity_events import identify, partition
 
 PHONE = {"type": "phone", "value": "+86 139 0000 0001"}
 MEMBER = {"type": "member_id", "value": "M1"}
 
 
-def _cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
-    env["PROFILEGRAPH_DATA_DIR"] = str(data_dir)
+def _cli(graph: TestGraph, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "profilegraph", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "profilegraph", *args],
+        input=stdin, capture_output=True, text=True, env=graph.cli_env(), timeout=120,
     )
 
 
 async def test_import_reports_rejections_writes_them_out_and_export_maps_every_identifier(
-    embedded_endpoint: BoltEndpoint, embedded_data_dir: Path, tmp_path: Path
+    test_graph: TestGraph, tmp_path: Path
 ) -> None:
-    store = await GraphStore.connect(embedded_endpoint)
+    store = await GraphStore.connect(test_graph.endpoint)
     await store.execute(CLEAR_DATA)
     await store.close()
     events = tmp_path / "events.ndjson"
@@ -40,7 +40,7 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     )
     errors = tmp_path / "rejected.ndjson"
 
-    imported = _cli(embedded_data_dir, "import", str(events), "--errors", str(errors), "--json")
+    imported = _cli(test_graph, "import", str(events), "--errors", str(errors), "--json")
     assert imported.returncode == 0, imported.stderr
     report = json.loads(imported.stdout)
     assert (report["accepted"], report["rejected"]) == (2, 2)
@@ -50,11 +50,70 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     ]
     assert errors.read_bytes() == bad.encode() + b"\n" + latin1 + b"\n"
 
-    again = json.loads(_cli(embedded_data_dir, "import", str(events), "--json").stdout)
+    again = json.loads(_cli(test_graph, "import", str(events), "--json").stdout)
     assert (again["accepted"], again["duplicates"]) == (0, 2)
 
     out = tmp_path / "oneids.json"
-    assert _cli(embedded_data_dir, "export-oneids", str(out)).returncode == 0
+    assert _cli(test_graph, "export-oneids", str(out)).returncode == 0
     mapping = json.loads(out.read_text())
     assert set(mapping) == {"phone:+8613900000001", "member_id:M1"}
     assert len(set(mapping.values())) == 1
+
+
+def _households(count: int) -> list[str]:
+    """Identify events in which people share phones, member ids and devices across lines."""
+    lines = []
+    for n in range(count):
+        person = n // 3
+        lines.append(identify(
+            f"k-{n}", 1 + n % 28,
+            {"type": "phone", "value": f"+86 139 {person // 10000:04d} {person % 10000:04d}"},
+            {"type": "member_id", "value": f"M{person}"},
+            {"type": "device_id", "value": f"dev-{person}-{n % 2}"},
+        ))
+    return lines
+
+
+async def _graph_state(store: GraphStore) -> tuple[object, ...]:
+    counts = await store.query(
+        "MATCH (n) WHERE NOT n:SchemaMigration AND NOT n:ProfileGraphTestMarker "
+        "RETURN count(n) AS nodes, sum(size([(n)-->() | 1])) AS relationships"
+    )
+    return (await partition(store), counts[0]["nodes"], counts[0]["relationships"])
+
+
+async def test_an_importer_killed_with_sigkill_and_run_again_ends_as_one_clean_run(
+    test_graph: TestGraph, tmp_path: Path
+) -> None:
+    events = tmp_path / "events.ndjson"
+    events.write_text("\n".join(_households(6000)) + "\n")
+    store = await GraphStore.connect(test_graph.endpoint)
+    try:
+        await store.execute(CLEAR_DATA)
+        assert _cli(test_graph, "import", str(events), "--batch-size", "200").returncode == 0
+        clean = await _graph_state(store)
+
+        await store.execute(CLEAR_DATA)
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "profilegraph", "import", str(events), "--batch-size", "200"],
+            env=test_graph.cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:  # kill it once some batches, not all, are in
+                written = (await store.query("MATCH (e:ProcessedEvent) RETURN count(e) AS n"))[0]["n"]
+                if written >= 1000:
+                    break
+                await asyncio.sleep(0.05)
+            importer.send_signal(signal.SIGKILL)
+        finally:
+            importer.wait(30)
+        written = (await store.query("MATCH (e:ProcessedEvent) RETURN count(e) AS n"))[0]["n"]
+        assert 1000 <= written < 6000, f"the importer was killed after {written} of 6000 events"
+
+        rerun = _cli(test_graph, "import", str(events), "--batch-size", "200", "--json")
+        assert rerun.returncode == 0, rerun.stderr
+        assert json.loads(rerun.stdout)["duplicates"] == written
+        assert await _graph_state(store) == clean
+    finally:
+        await store.close()

@@ -3,8 +3,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from neo4j.exceptions import ConstraintError
 
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.bolt import GraphProduct, GraphStore, is_retryable_conflict
+from tests.conftest import TestGraph
 
 MERGE_PRODUCT = """
 MERGE (p:Product {sku: $sku})
@@ -14,12 +16,10 @@ RETURN p.created_by AS created_by
 COUNT_PRODUCTS = "MATCH (p:Product {sku: $sku}) RETURN count(p) AS n"
 
 
-@pytest.mark.neo4j
 async def test_ping_answers(graph_store: GraphStore) -> None:
     assert await graph_store.ping()
 
 
-@pytest.mark.neo4j
 async def test_concurrent_get_or_create_yields_one_node(graph_store: GraphStore) -> None:
     results = await asyncio.gather(
         *(graph_store.get_or_create(MERGE_PRODUCT, sku="SKU-RACE", writer=f"w{i}") for i in range(12))
@@ -27,3 +27,36 @@ async def test_concurrent_get_or_create_yields_one_node(graph_store: GraphStore)
     creators = {records[0]["created_by"] for records in results}
     assert len(creators) == 1  # every writer sees the one node the winner created
     assert (await graph_store.query(COUNT_PRODUCTS, sku="SKU-RACE"))[0]["n"] == 1
+
+
+CREATE_PRODUCT = "CREATE (p:Product {sku: $sku})"
+
+
+async def test_the_store_knows_which_server_answers(graph_store: GraphStore, test_graph: TestGraph) -> None:
+    if test_graph.backend == "bolt":
+        pytest.skip("any server may answer at PROFILEGRAPH_TEST_NEO4J_URI")
+    expected = GraphProduct.NEO4J if test_graph.backend == "neo4j-local" else GraphProduct.ARCADEDB
+    assert graph_store.product is expected
+
+
+@pytest.mark.parametrize(
+    ("agent", "product"),
+    [("Neo4j/5.26.30", GraphProduct.NEO4J), ("Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)", GraphProduct.ARCADEDB)],
+)
+def test_the_product_is_read_from_the_agent_string(agent: str, product: GraphProduct) -> None:
+    assert GraphProduct.from_agent(agent) is product
+
+
+def test_a_constraint_error_is_retried_only_where_merges_race_at_commit() -> None:
+    constraint = "Neo.ClientError.Schema.ConstraintValidationFailed"
+    assert is_retryable_conflict(constraint, "already exists", GraphProduct.ARCADEDB)
+    assert not is_retryable_conflict(constraint, "already exists", GraphProduct.NEO4J)
+    assert is_retryable_conflict("Neo.TransientError.Transaction.DeadlockDetected", "cycle", GraphProduct.NEO4J)
+    assert not is_retryable_conflict("Neo.ClientError.Statement.SyntaxError", "bad", GraphProduct.ARCADEDB)
+
+
+async def test_a_real_constraint_violation_is_raised_not_retried_forever(graph_store: GraphStore) -> None:
+    await graph_store.execute(CREATE_PRODUCT, sku="SKU-TAKEN")
+    with pytest.raises(ConstraintError):
+        await graph_store.get_or_create(CREATE_PRODUCT, sku="SKU-TAKEN")
+    assert (await graph_store.query(COUNT_PRODUCTS, sku="SKU-TAKEN"))[0]["n"] == 1

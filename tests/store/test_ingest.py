@@ -67,7 +67,6 @@ async def _state(store: GraphStore) -> tuple[object, ...]:
     return (await partition(store), counts["nodes"], counts["relationships"], (await store.query(LINK_COUNTS))[0]["total"])
 
 
-@pytest.mark.neo4j
 async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_reported(graph_store: GraphStore) -> None:
     report = await ingest_lines(graph_store, SAMPLE, CONFIG)
 
@@ -83,7 +82,6 @@ async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_report
     assert facts == {"Attribute": 2, "Order": 1}
 
 
-@pytest.mark.neo4j
 async def test_replaying_events_changes_nothing(graph_store: GraphStore) -> None:
     await ingest_lines(graph_store, SAMPLE, CONFIG)
     before = await _state(graph_store)

@@ -24,7 +24,6 @@ def test_badly_named_migration_file_is_refused(tmp_path: Path) -> None:
         load_migrations(tmp_path)
 
 
-@pytest.mark.neo4j
 async def test_migrations_are_applied_once(graph_store: GraphStore) -> None:
     # the session fixture applied them already: a second run applies nothing
     assert await apply_migrations(graph_store) == []
@@ -33,7 +32,6 @@ async def test_migrations_are_applied_once(graph_store: GraphStore) -> None:
     assert status.applied == tuple(m.version for m in load_migrations())
 
 
-@pytest.mark.neo4j
 async def test_every_natural_key_has_a_uniqueness_constraint(graph_store: GraphStore) -> None:
     names = {record["name"] for record in await graph_store.query(SHOW_CONSTRAINT_NAMES)}
     assert {
@@ -48,7 +46,6 @@ async def test_every_natural_key_has_a_uniqueness_constraint(graph_store: GraphS
     } <= names
 
 
-@pytest.mark.neo4j
 async def test_identifier_key_uniqueness_is_enforced(graph_store: GraphStore) -> None:
     await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
     with pytest.raises(ConstraintError):

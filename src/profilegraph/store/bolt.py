@@ -1,11 +1,16 @@
 """One async Bolt driver for the process, and managed transactions around it.
 
 Managed transactions (``execute_read`` / ``execute_write``) are retried by the
-driver on transient errors. On top of that, ``write(..., retry_conflicts=True)``
-also retries a transaction that lost a race on a uniqueness constraint: Neo4j
-serialises two concurrent MERGEs with locks, while the embedded server lets both
-run and fails the later commit with ``ConstraintError``. Re-running the
-transaction then finds the node the winner created.
+driver on transient errors, such as Neo4j's ``DeadlockDetected``. The two graph
+servers differ in one place that matters here, and ``GraphProduct`` (read from the
+server's agent string when connecting) is where the store tells them apart:
+
+- Neo4j serialises two concurrent MERGEs on a constrained key with locks, so a
+  ``ConstraintError`` there is a real violation and is raised at once;
+- the embedded ArcadeDB server lets both run and fails the later commit with
+  ``ConstraintError`` (or a concurrent-modification error), so
+  ``write(..., retry_conflicts=True)`` runs the transaction again, and the re-run
+  finds the node the winner created.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable, TransientError
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from profilegraph.errors import GraphUnavailableError
 from profilegraph.store.embedded import BoltEndpoint
 
-__all__ = ["GraphStore", "Record", "Work"]
+__all__ = ["GraphProduct", "GraphStore", "Record", "Work"]
 
 T = TypeVar("T")
 Record = dict[str, Any]
@@ -35,41 +41,56 @@ async def _records(tx: AsyncManagedTransaction, query: LiteralString, params: Ma
     return [record.data() async for record in result]
 
 
-# How the embedded server reports a lost optimistic-concurrency race: a record
-# changed or deleted by a transaction that committed after ours began.
-_CONFLICT_CODES = frozenset({"Neo.ClientError.Statement.EntityNotFound"})
+class GraphProduct(StrEnum):
+    """Which server answers on the Bolt port."""
+
+    NEO4J = "neo4j"
+    ARCADEDB = "arcadedb"
+
+    @classmethod
+    def from_agent(cls, agent: str) -> GraphProduct:
+        # ArcadeDB announces itself as "Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)".
+        return cls.ARCADEDB if "arcadedb" in agent.lower() else cls.NEO4J
 
 
-def _is_retryable_conflict(error: Neo4jError) -> bool:
-    return (
-        isinstance(error, ConstraintError | TransientError)
-        or error.code in _CONFLICT_CODES
-        or "ConcurrentModification" in str(error)
-    )
+# How the embedded server reports a lost race: a second MERGE of a constrained key,
+# or a record changed or deleted by a transaction that committed after ours began.
+_ARCADEDB_CONFLICT_CODES = frozenset(
+    {"Neo.ClientError.Schema.ConstraintValidationFailed", "Neo.ClientError.Statement.EntityNotFound"}
+)
+
+
+def is_retryable_conflict(code: str | None, message: str, product: GraphProduct) -> bool:
+    """Whether re-running the transaction can succeed where the error ``code`` failed it."""
+    if code is not None and code.startswith("Neo.TransientError."):
+        return True  # a deadlock, a lock timeout, a leader switch: on every server
+    if product is GraphProduct.NEO4J:
+        return False  # Neo4j locks instead of racing: anything else is the query's own fault
+    return code in _ARCADEDB_CONFLICT_CODES or "ConcurrentModification" in message
 
 
 class GraphStore:
     """Access to one graph database through a long-lived async driver."""
 
-    def __init__(self, driver: AsyncDriver, database: str | None) -> None:
+    def __init__(self, driver: AsyncDriver, database: str | None, product: GraphProduct = GraphProduct.NEO4J) -> None:
         self._driver = driver
         self.database = database
+        self.product = product
 
     @classmethod
-    async def connect(cls, endpoint: BoltEndpoint, *, verify: bool = True) -> GraphStore:
+    async def connect(cls, endpoint: BoltEndpoint) -> GraphStore:
+        """Open a driver and learn which server answers; GraphUnavailableError if none does."""
         driver = AsyncGraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
             max_transaction_retry_time=30.0,
         )
-        store = cls(driver, endpoint.database)
-        if verify:
-            try:
-                await driver.verify_connectivity()
-            except (ServiceUnavailable, OSError, Neo4jError) as exc:
-                await driver.close()
-                raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
-        return store
+        try:
+            info = await driver.get_server_info()
+        except (ServiceUnavailable, OSError, Neo4jError) as exc:
+            await driver.close()
+            raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
+        return cls(driver, endpoint.database, GraphProduct.from_agent(info.agent))
 
     async def close(self) -> None:
         await self._driver.close()
@@ -93,7 +114,7 @@ class GraphStore:
                     return await session.execute_write(work)
             except Neo4jError as error:
                 attempt += 1
-                if not retry_conflicts or attempt >= _CONFLICT_ATTEMPTS or not _is_retryable_conflict(error):
+                if not retry_conflicts or attempt >= _CONFLICT_ATTEMPTS or not is_retryable_conflict(error.code, str(error), self.product):
                     raise
                 await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
 

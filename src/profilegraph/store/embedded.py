@@ -14,15 +14,11 @@ cleanly) and is told by the kernel to terminate if we die, so no JVM is ever orp
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +29,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from profilegraph.errors import DataDirectoryInUseError, EmbeddedServerError
 from profilegraph.settings import Settings
+from profilegraph.store.process import die_with_parent, free_loopback_port
 
 __all__ = ["BoltEndpoint", "EmbeddedGraphServer", "running_server"]
 
@@ -42,7 +39,6 @@ _LOCK_FILE = "server.lock"
 _ADDRESS_FILE = "server.json"
 _PASSWORD_FILE = "bolt-password"
 _LOG_FILE = "server.log"
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -63,19 +59,6 @@ def _java_and_classpath() -> tuple[Path, str]:
     if not java.is_file():
         raise EmbeddedServerError(f"The bundled Java runtime is missing: {java} does not exist")
     return java, os.path.join(get_jar_path(), "*")
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: the kernel sends SIGTERM to the JVM
-    # when the process that started it dies, even by SIGKILL.
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _bolt_answers(endpoint: BoltEndpoint, timeout: float = 2.0) -> bool:
@@ -203,7 +186,7 @@ class EmbeddedGraphServer:
     def _launch(self) -> BoltEndpoint:
         (self.data_dir / _ADDRESS_FILE).unlink(missing_ok=True)
         password = _password_for(self.data_dir)
-        bolt_port = _free_loopback_port()
+        bolt_port = free_loopback_port()
         java, classpath = _java_and_classpath()
         command = [
             str(java),
@@ -219,8 +202,8 @@ class EmbeddedGraphServer:
             f"-Darcadedb.server.defaultDatabases={self.database}[{ROOT_USER}]",
             "-Darcadedb.server.mode=production",
             "-Darcadedb.server.httpIncomingHost=127.0.0.1",
-            f"-Darcadedb.server.httpIncomingPort={_free_loopback_port()}",
-            f"-Darcadedb.server.httpsIncomingPort={_free_loopback_port()}",
+            f"-Darcadedb.server.httpIncomingPort={free_loopback_port()}",
+            f"-Darcadedb.server.httpsIncomingPort={free_loopback_port()}",
             f"-Darcadedb.server.plugins={BOLT_PLUGIN}",
             "-Darcadedb.bolt.host=127.0.0.1",
             f"-Darcadedb.bolt.port={bolt_port}",
@@ -237,7 +220,7 @@ class EmbeddedGraphServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
             )
         finally:
             log.close()
