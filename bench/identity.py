@@ -1,8 +1,9 @@
 """Identity ingestion benchmark: events/s, peak memory and pairwise precision / recall.
 
-    python bench/identity.py --events 100000 --runs 3
+    python bench/identity.py --events 100000 --runs 3 [--backend embedded|neo4j]
 
-Each run imports the generated events into a fresh embedded graph server with
+Each run imports the generated events into a fresh graph server (the embedded
+ArcadeDB, or a local Neo4j 5 community fetched with Maven) with
 full OneID resolution, as ``profilegraph import`` does (bulk mode; or with
 ``--resolve-each-batch``, as the live ingestion path does), and, as the baseline
 in the same run, writes the same identifiers and links with plain UNWIND MERGE
@@ -18,7 +19,6 @@ import platform
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from itertools import combinations
@@ -27,13 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from identity_data import generate  # noqa: E402
+from servers import BACKENDS, graph_server, jvm_peak_mib  # noqa: E402
 
 from profilegraph.domain.events import Event, parse_line  # noqa: E402
 from profilegraph.domain.identifiers import IdentityConfig  # noqa: E402
 from profilegraph.services.ingest import ingest_lines  # noqa: E402
 from profilegraph.store.bolt import GraphStore  # noqa: E402
-from profilegraph.store.embedded import EmbeddedGraphServer  # noqa: E402
-from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS, build_rows  # noqa: E402
+from profilegraph.domain.evidence import build_rows  # noqa: E402
+from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS  # noqa: E402
 from profilegraph.store.migrate import apply_migrations  # noqa: E402
 from profilegraph.store.oneids import one_id_map  # noqa: E402
 
@@ -73,28 +74,17 @@ def recall_ceiling(lines: list[str], truth: dict[str, int]) -> float:
     return pairwise(clusters, truth)[1]
 
 
-def _jvm_peak_mib(pid: int | None) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def _with_server(heap: str, work) -> tuple[float, object, float]:  # type: ignore[no-untyped-def]
-    with tempfile.TemporaryDirectory() as directory:
-        server = EmbeddedGraphServer(Path(directory), heap=heap)
-        endpoint = server.start()
+async def _with_server(backend: str, heap: str, work) -> tuple[float, object, float]:  # type: ignore[no-untyped-def]
+    with graph_server(backend, heap) as server:
+        store = await GraphStore.connect(server.endpoint)
         try:
-            store = await GraphStore.connect(endpoint)
             await apply_migrations(store)
             started = time.perf_counter()
             result = await work(store)
             elapsed = time.perf_counter() - started
-            peak = _jvm_peak_mib(server.pid)
-            await store.close()
         finally:
-            server.stop()
-    return elapsed, result, peak
+            await store.close()
+        return elapsed, result, jvm_peak_mib(server.pid)
 
 
 async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> None:
@@ -112,14 +102,14 @@ async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> Non
 
 
 async def run_once(
-    lines: list[str], truth: dict[str, int], batch_size: int, heap: str, deferred: bool
+    lines: list[str], truth: dict[str, int], batch_size: int, backend: str, heap: str, deferred: bool
 ) -> dict[str, float]:
     async def resolved(store: GraphStore) -> dict[str, str]:
         await ingest_lines(store, lines, CONFIG, batch_size=batch_size, deferred=deferred)
         return await one_id_map(store)
 
-    ours, predicted, our_peak = await _with_server(heap, resolved)
-    base, _, base_peak = await _with_server(heap, lambda store: raw_links(store, lines, batch_size))
+    ours, predicted, our_peak = await _with_server(backend, heap, resolved)
+    base, _, base_peak = await _with_server(backend, heap, lambda store: raw_links(store, lines, batch_size))
     precision, recall = pairwise(predicted, truth)  # type: ignore[arg-type]
     return {
         "events_per_s": len(lines) / ours,
@@ -138,6 +128,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--heap", default="4g")
+    parser.add_argument("--backend", choices=BACKENDS, default="embedded",
+                        help="The graph server: the embedded ArcadeDB or a local Neo4j 5 (page cache 2g).")
     parser.add_argument("--resolve-each-batch", action="store_true",
                         help="Resolve in every batch's transaction (the live path) instead of the import's bulk mode.")
     args = parser.parse_args()
@@ -145,10 +137,13 @@ def main() -> None:
     lines, truth = generate(args.events)
     ceiling = recall_ceiling(lines, truth)
     deferred = not args.resolve_each_batch
-    runs = [asyncio.run(run_once(lines, truth, args.batch_size, args.heap, deferred)) for _ in range(args.runs)]
+    runs = [
+        asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred)) for _ in range(args.runs)
+    ]
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     report = {
         "events": args.events,
+        "backend": args.backend,
         "runs": args.runs,
         "batch_size": args.batch_size,
         "mode": "bulk (deferred resolution)" if deferred else "resolution in every batch",
