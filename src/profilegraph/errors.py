@@ -1,37 +1,76 @@
 """The error hierarchy of profilegraph.
 
 Every error the service raises on purpose derives from ``ProfileGraphError`` and
-carries a stable machine-readable ``code``; the message names the culprit and,
-where there is one, what to do about it::
+carries a stable machine-readable ``code`` from ``ErrorCode``; the message names the
+culprit and, where there is one, what to do about it. ``retryable`` says whether the
+same request may succeed if simply sent again::
 
     ProfileGraphError
     ├── ConfigurationError        a setting is missing or invalid
-    ├── GraphUnavailableError     the graph database does not answer
-    ├── EmbeddedServerError       the local graph server could not be started
+    ├── EmbeddedServerError       a local graph server could not be started
     │   └── DataDirectoryInUseError   another server owns the data directory
     ├── MigrationError            a schema migration failed
-    ├── ValidationError           an input value is invalid (field + reason)
-    └── NotFoundError             the OneID or identifier asked for does not exist
+    ├── InvalidInputError         an input value is invalid (field + reason)
+    ├── NotFoundError             the OneID or identifier asked for does not exist
+    └── GraphError                the graph database failed a request
+        ├── GraphUnavailableError     it does not answer (retryable)
+        ├── GraphConflictError        concurrent writers kept colliding (retryable)
+        ├── GraphConstraintError      a uniqueness constraint refused a write
+        └── GraphQueryError           it refused a query: a defect of ours
+
+The store maps every driver exception to a ``GraphError``, so no raw driver
+exception reaches a user.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 __all__ = [
     "ConfigurationError",
     "DataDirectoryInUseError",
     "EmbeddedServerError",
+    "ErrorCode",
+    "GraphConflictError",
+    "GraphConstraintError",
+    "GraphError",
+    "GraphQueryError",
     "GraphUnavailableError",
+    "InvalidInputError",
     "MigrationError",
     "NotFoundError",
     "ProfileGraphError",
-    "ValidationError",
 ]
+
+
+class ErrorCode(StrEnum):
+    """Every code an error or a rejected event can carry; a code never changes meaning."""
+
+    INTERNAL = "INTERNAL"
+    CONFIGURATION = "CONFIGURATION"
+    EMBEDDED_SERVER = "EMBEDDED_SERVER"
+    DATA_DIRECTORY_IN_USE = "DATA_DIRECTORY_IN_USE"
+    MIGRATION = "MIGRATION"
+    NOT_FOUND = "NOT_FOUND"
+    GRAPH_UNAVAILABLE = "GRAPH_UNAVAILABLE"
+    GRAPH_CONFLICT = "GRAPH_CONFLICT"
+    GRAPH_CONSTRAINT = "GRAPH_CONSTRAINT"
+    GRAPH_QUERY = "GRAPH_QUERY"
+    # input
+    INVALID = "INVALID"
+    INVALID_JSON = "INVALID_JSON"
+    INVALID_ENCODING = "INVALID_ENCODING"
+    INVALID_EVENT = "INVALID_EVENT"
+    MISSING_FIELD = "MISSING_FIELD"
+    INVALID_IDENTIFIER = "INVALID_IDENTIFIER"
+    UNKNOWN_IDENTIFIER_TYPE = "UNKNOWN_IDENTIFIER_TYPE"
 
 
 class ProfileGraphError(Exception):
     """Base of every deliberate profilegraph error; ``code`` never changes meaning."""
 
-    code: str = "INTERNAL"
+    code: ErrorCode = ErrorCode.INTERNAL
+    retryable: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -39,31 +78,27 @@ class ProfileGraphError(Exception):
 
 
 class ConfigurationError(ProfileGraphError):
-    code = "CONFIGURATION"
-
-
-class GraphUnavailableError(ProfileGraphError):
-    code = "GRAPH_UNAVAILABLE"
+    code = ErrorCode.CONFIGURATION
 
 
 class EmbeddedServerError(ProfileGraphError):
-    code = "EMBEDDED_SERVER"
+    code = ErrorCode.EMBEDDED_SERVER
 
 
 class DataDirectoryInUseError(EmbeddedServerError):
-    code = "DATA_DIRECTORY_IN_USE"
+    code = ErrorCode.DATA_DIRECTORY_IN_USE
 
 
 class MigrationError(ProfileGraphError):
-    code = "MIGRATION"
+    code = ErrorCode.MIGRATION
 
 
-class ValidationError(ProfileGraphError):
+class InvalidInputError(ProfileGraphError):
     """An input value is invalid; ``field`` names where it was found."""
 
-    code = "INVALID"
+    code = ErrorCode.INVALID
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.field = field
         if code is not None:
@@ -71,4 +106,28 @@ class ValidationError(ProfileGraphError):
 
 
 class NotFoundError(ProfileGraphError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
+
+
+class GraphError(ProfileGraphError):
+    """The graph database failed a request."""
+
+    code = ErrorCode.GRAPH_QUERY
+
+
+class GraphUnavailableError(GraphError):
+    code = ErrorCode.GRAPH_UNAVAILABLE
+    retryable = True
+
+
+class GraphConflictError(GraphError):
+    code = ErrorCode.GRAPH_CONFLICT
+    retryable = True
+
+
+class GraphConstraintError(GraphError):
+    code = ErrorCode.GRAPH_CONSTRAINT
+
+
+class GraphQueryError(GraphError):
+    code = ErrorCode.GRAPH_QUERY

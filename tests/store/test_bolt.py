@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from neo4j.exceptions import ConstraintError
+from profilegraph.errors import GraphConstraintError
 
 from profilegraph.store.bolt import GraphProduct, GraphStore, is_retryable_conflict
 from tests.conftest import TestGraph
@@ -57,6 +57,6 @@ def test_a_constraint_error_is_retried_only_where_merges_race_at_commit() -> Non
 
 async def test_a_real_constraint_violation_is_raised_not_retried_forever(graph_store: GraphStore) -> None:
     await graph_store.execute(CREATE_PRODUCT, sku="SKU-TAKEN")
-    with pytest.raises(ConstraintError):
+    with pytest.raises(GraphConstraintError):
         await graph_store.get_or_create(CREATE_PRODUCT, sku="SKU-TAKEN")
     assert (await graph_store.query(COUNT_PRODUCTS, sku="SKU-TAKEN"))[0]["n"] == 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from neo4j.exceptions import ConstraintError
+from profilegraph.errors import GraphConstraintError
 
 from profilegraph.errors import MigrationError
 from profilegraph.store.bolt import GraphStore
@@ -48,5 +48,5 @@ async def test_every_natural_key_has_a_uniqueness_constraint(graph_store: GraphS
 
 async def test_identifier_key_uniqueness_is_enforced(graph_store: GraphStore) -> None:
     await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
-    with pytest.raises(ConstraintError):
+    with pytest.raises(GraphConstraintError):
         await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")

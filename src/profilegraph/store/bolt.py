@@ -22,9 +22,15 @@ from enum import StrEnum
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
-from profilegraph.errors import GraphUnavailableError
+from profilegraph.errors import (
+    GraphConflictError,
+    GraphConstraintError,
+    GraphError,
+    GraphQueryError,
+    GraphUnavailableError,
+)
 from profilegraph.store.embedded import BoltEndpoint
 
 __all__ = ["GraphProduct", "GraphStore", "Record", "Work"]
@@ -69,6 +75,19 @@ def is_retryable_conflict(code: str | None, message: str, product: GraphProduct)
     return code in _ARCADEDB_CONFLICT_CODES or "ConcurrentModification" in message
 
 
+def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
+    """The project's error for a driver exception, keeping the server's code in the message."""
+    if isinstance(error, ServiceUnavailable | SessionExpired | OSError):
+        return GraphUnavailableError(f"The graph database does not answer: {error}")
+    code = getattr(error, "code", None)
+    detail = f"{code}: {getattr(error, 'message', None) or error}" if code else str(error)
+    if isinstance(error, TransientError):
+        return GraphConflictError(f"The graph database gave up after repeated conflicts; try again ({detail})")
+    if isinstance(error, ConstraintError):
+        return GraphConstraintError(f"A uniqueness constraint refused the write ({detail})")
+    return GraphQueryError(f"The graph database refused a query ({detail})")
+
+
 class GraphStore:
     """Access to one graph database through a long-lived async driver."""
 
@@ -97,8 +116,11 @@ class GraphStore:
 
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` in a managed read transaction."""
-        async with self._driver.session(database=self.database) as session:
-            return await session.execute_read(work)
+        try:
+            async with self._driver.session(database=self.database) as session:
+                return await session.execute_read(work)
+        except (Neo4jError, DriverError, OSError) as error:
+            raise translate(error) from error
 
     async def write(self, work: Work[T], *, retry_conflicts: bool = False) -> T:
         """Run ``work`` in a managed write transaction.
@@ -114,9 +136,13 @@ class GraphStore:
                     return await session.execute_write(work)
             except Neo4jError as error:
                 attempt += 1
-                if not retry_conflicts or attempt >= _CONFLICT_ATTEMPTS or not is_retryable_conflict(error.code, str(error), self.product):
-                    raise
-                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
+                if not retry_conflicts or attempt >= _CONFLICT_ATTEMPTS or not is_retryable_conflict(
+                    error.code, str(error), self.product
+                ):
+                    raise translate(error) from error
+            except (DriverError, OSError) as error:
+                raise translate(error) from error
+            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
 
     async def query(self, query: LiteralString, **params: Any) -> list[Record]:
         """Run one read query and return its records as dictionaries."""
