@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from profilegraph.domain.identifiers import Identifier, IdentityConfig, mask, split_key
-from profilegraph.errors import ValidationError
+from profilegraph.errors import InvalidInputError
 
 CONFIG = IdentityConfig()
 
@@ -35,7 +35,7 @@ def test_email_is_trimmed_and_lower_cased() -> None:
     ],
 )
 def test_invalid_values_are_rejected_with_a_reason(type_name: str, raw: object, message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(InvalidInputError, match=message):
         CONFIG.normalise(type_name, raw)
 
 
@@ -91,5 +91,5 @@ def test_masking_hides_the_middle(identifier: Identifier, shown: str) -> None:
 
 def test_identifier_keys_split_back() -> None:
     assert split_key("phone:+8613800138001") == Identifier("phone", "+8613800138001")
-    with pytest.raises(ValidationError, match="<type>:<value>"):
+    with pytest.raises(InvalidInputError, match="<type>:<value>"):
         split_key("13800138001")

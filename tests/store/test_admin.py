@@ -5,7 +5,7 @@ from typing import LiteralString
 import pytest
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.errors import NotFoundError, ValidationError
+from profilegraph.errors import NotFoundError, InvalidInputError
 from profilegraph.services import admin
 from profilegraph.services.ingest import ingest_lines
 from profilegraph.store.bolt import GraphStore
@@ -61,7 +61,7 @@ async def test_split_moves_identifiers_out_for_good(graph_store: GraphStore) -> 
 
 async def test_split_refuses_identifiers_that_are_not_members(graph_store: GraphStore) -> None:
     ids = await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL))
-    with pytest.raises(ValidationError, match="not identifiers of"):
+    with pytest.raises(InvalidInputError, match="not identifiers of"):
         await admin.split_profile(graph_store, CONFIG, ids["email:li@example.com"], ["member_id:M9"], actor="a", reason="r")
 
 

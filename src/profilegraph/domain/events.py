@@ -1,6 +1,6 @@
 """The ingestion contract (DESIGN §3): one JSON event per line, validated into facts.
 
-Every problem is reported as a ``ValidationError`` whose ``field`` is a path into
+Every problem is reported as a ``InvalidInputError`` whose ``field`` is a path into
 the event (``identifiers[1].value``, ``order.items[0].qty``) so a pipeline owner
 can find and fix the line.
 """
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from profilegraph.domain.identifiers import Identifier, IdentityConfig
-from profilegraph.errors import ValidationError
+from profilegraph.errors import ErrorCode, InvalidInputError
 
 __all__ = [
     "CATALOG_TYPES",
@@ -88,25 +88,25 @@ class Rejection:
     line: int
     event_id: str | None
     field: str
-    code: str
+    code: ErrorCode
     message: str
 
 
-def _fail(message: str, where: str, code: str = "INVALID_EVENT") -> ValidationError:
-    return ValidationError(message, field=where, code=code)
+def _fail(message: str, where: str, code: ErrorCode = ErrorCode.INVALID_EVENT) -> InvalidInputError:
+    return InvalidInputError(message, field=where, code=code)
 
 
 def _text(raw: Mapping[str, Any], name: str, where: str, *, required: bool = True) -> str | None:
     value = raw.get(name)
     if value is None:
         if required:
-            raise _fail(f"{where} is required", where, "MISSING_FIELD")
+            raise _fail(f"{where} is required", where, ErrorCode.MISSING_FIELD)
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise _fail(f"{where} must be a string", where)
     text = str(value).strip()
     if not text:
-        raise _fail(f"{where} is empty", where, "MISSING_FIELD")
+        raise _fail(f"{where} is empty", where, ErrorCode.MISSING_FIELD)
     if len(text) > _MAX_ID_LENGTH:
         raise _fail(f"{where} is longer than {_MAX_ID_LENGTH} characters", where)
     return text
@@ -115,7 +115,7 @@ def _text(raw: Mapping[str, Any], name: str, where: str, *, required: bool = Tru
 def _number(raw: Mapping[str, Any], name: str, where: str, *, default: float | None = None) -> float:
     value = raw.get(name, default)
     if value is None:
-        raise _fail(f"{where} is required", where, "MISSING_FIELD")
+        raise _fail(f"{where} is required", where, ErrorCode.MISSING_FIELD)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _fail(f"{where} must be a finite number, got {value!r}", where)
     return float(value)
@@ -123,7 +123,7 @@ def _number(raw: Mapping[str, Any], name: str, where: str, *, default: float | N
 
 def normalise_timestamp(raw: object, where: str = "ts") -> str:
     if not isinstance(raw, str):
-        raise _fail(f"{where} must be an ISO 8601 timestamp string", where, "MISSING_FIELD" if raw is None else "INVALID_EVENT")
+        raise _fail(f"{where} must be an ISO 8601 timestamp string", where, ErrorCode.MISSING_FIELD if raw is None else ErrorCode.INVALID_EVENT)
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
@@ -163,15 +163,15 @@ def _identifiers(raw: object, config: IdentityConfig) -> tuple[Identifier, ...]:
         assert type_name is not None
         try:
             identifier = config.normalise(type_name, item.get("value"))
-        except ValidationError as exc:
-            raise ValidationError(exc.message, field=f"{where}.{exc.field}", code=exc.code) from None
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.message, field=f"{where}.{exc.field}", code=exc.code) from None
         found.setdefault(identifier.key, identifier)  # the same value twice is one identifier
     return tuple(found.values())
 
 
 def _order(raw: object) -> OrderFact:
     if not isinstance(raw, Mapping):
-        raise _fail("order is required for an order event", "order", "MISSING_FIELD")
+        raise _fail("order is required for an order event", "order", ErrorCode.MISSING_FIELD)
     items: list[OrderItem] = []
     raw_items = raw.get("items") or []
     if not isinstance(raw_items, list):
@@ -199,7 +199,7 @@ def _order(raw: object) -> OrderFact:
 
 def _interaction(raw: object) -> InteractionFact:
     if not isinstance(raw, Mapping):
-        raise _fail("interaction is required for an interaction event", "interaction", "MISSING_FIELD")
+        raise _fail("interaction is required for an interaction event", "interaction", ErrorCode.MISSING_FIELD)
     kind = _text(raw, "kind", "interaction.kind")
     assert kind is not None
     return InteractionFact(
@@ -212,7 +212,7 @@ def _interaction(raw: object) -> InteractionFact:
 def _catalog(kind: str, raw: Mapping[str, Any]) -> CatalogRecord:
     body = raw.get(kind)
     if not isinstance(body, Mapping):
-        raise _fail(f"{kind} is required for a {kind} record", kind, "MISSING_FIELD")
+        raise _fail(f"{kind} is required for a {kind} record", kind, ErrorCode.MISSING_FIELD)
     key_name = CATALOG_TYPES[kind]
     key = _text(body, key_name, f"{kind}.{key_name}")
     assert key is not None
@@ -221,7 +221,7 @@ def _catalog(kind: str, raw: Mapping[str, Any]) -> CatalogRecord:
 
 
 def parse_event(raw: object, config: IdentityConfig) -> Event:
-    """Validate one decoded event; raise ValidationError naming the first bad field."""
+    """Validate one decoded event; raise InvalidInputError naming the first bad field."""
     if not isinstance(raw, Mapping):
         raise _fail("an event must be a JSON object", "$")
     event_id = _text(raw, "event_id", "event_id")
@@ -235,7 +235,7 @@ def parse_event(raw: object, config: IdentityConfig) -> Event:
         return Event(event_id, event_type, ts, source, catalog=_catalog(event_type, raw))
     identifiers = _identifiers(raw.get("identifiers"), config)
     if not identifiers:
-        raise _fail(f"a {event_type} event needs at least one identifier", "identifiers", "MISSING_FIELD")
+        raise _fail(f"a {event_type} event needs at least one identifier", "identifiers", ErrorCode.MISSING_FIELD)
     return Event(
         event_id,
         event_type,
@@ -254,13 +254,13 @@ def parse_line(line: str | bytes, number: int, config: IdentityConfig) -> Event 
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return Rejection(number, None, "$", "INVALID_ENCODING", f"not valid UTF-8 at byte {exc.start + 1}")
+            return Rejection(number, None, "$", ErrorCode.INVALID_ENCODING, f"not valid UTF-8 at byte {exc.start + 1}")
     if number == 1:
         line = line.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Rejection(number, None, "$", "INVALID_JSON", f"not valid JSON: {exc.msg} at column {exc.colno}")
+        return Rejection(number, None, "$", ErrorCode.INVALID_JSON, f"not valid JSON: {exc.msg} at column {exc.colno}")
     return parse_or_reject(raw, number, config)
 
 
@@ -268,6 +268,6 @@ def parse_or_reject(raw: object, number: int, config: IdentityConfig) -> Event |
     """The event at position ``number``, or the reason it is rejected."""
     try:
         return parse_event(raw, config)
-    except ValidationError as exc:
+    except InvalidInputError as exc:
         event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
         return Rejection(number, str(event_id) if event_id is not None else None, exc.field or "$", exc.code, exc.message)

@@ -11,7 +11,7 @@ from typing import NewType
 
 import phonenumbers
 
-from profilegraph.errors import ValidationError
+from profilegraph.errors import ErrorCode, InvalidInputError
 
 __all__ = [
     "DEFAULT_TYPES",
@@ -119,7 +119,7 @@ class IdentityConfig:
     def __post_init__(self) -> None:
         for name, kind in self.types.items():
             if kind.normaliser not in _NORMALISERS:
-                raise ValidationError(
+                raise InvalidInputError(
                     f"identifier type {name!r}: unknown normaliser {kind.normaliser!r}; "
                     f"use one of {sorted(_NORMALISERS)}",
                     field=f"types.{name}.normaliser",
@@ -145,28 +145,28 @@ class IdentityConfig:
         try:
             return self.types[name]
         except KeyError:
-            raise ValidationError(
+            raise InvalidInputError(
                 f"unknown identifier type {name!r}; known types: {', '.join(sorted(self.types))}",
                 field="type",
-                code="UNKNOWN_IDENTIFIER_TYPE",
+                code=ErrorCode.UNKNOWN_IDENTIFIER_TYPE,
             ) from None
 
     def normalise(self, type_name: str, raw: object) -> Identifier:
-        """The normalised identifier, or a ValidationError naming what is wrong."""
+        """The normalised identifier, or a InvalidInputError naming what is wrong."""
         kind = self.type_of(type_name)
         if not isinstance(raw, str | int) or isinstance(raw, bool):
-            raise ValidationError(f"{type_name} value must be a string", field="value", code="INVALID_IDENTIFIER")
+            raise InvalidInputError(f"{type_name} value must be a string", field="value", code=ErrorCode.INVALID_IDENTIFIER)
         text = str(raw)
         if not text.strip():
-            raise ValidationError(f"{type_name} value is empty", field="value", code="INVALID_IDENTIFIER")
+            raise InvalidInputError(f"{type_name} value is empty", field="value", code=ErrorCode.INVALID_IDENTIFIER)
         if len(text) > _MAX_LENGTH:
-            raise ValidationError(
-                f"{type_name} value is longer than {_MAX_LENGTH} characters", field="value", code="INVALID_IDENTIFIER"
+            raise InvalidInputError(
+                f"{type_name} value is longer than {_MAX_LENGTH} characters", field="value", code=ErrorCode.INVALID_IDENTIFIER
             )
         try:
             value = _NORMALISERS[kind.normaliser](text, self.default_region)
         except ValueError as exc:
-            raise ValidationError(f"{type_name} {text!r}: {exc}", field="value", code="INVALID_IDENTIFIER") from exc
+            raise InvalidInputError(f"{type_name} {text!r}: {exc}", field="value", code=ErrorCode.INVALID_IDENTIFIER) from exc
         return Identifier(type_name, value)
 
     def normalise_key(self, text: str) -> IdentifierKey:
@@ -197,8 +197,8 @@ class IdentityConfig:
 def split_key(key: str) -> Identifier:
     type_name, sep, value = key.partition(":")
     if not sep or not type_name or not value:
-        raise ValidationError(
-            f"{key!r} is not an identifier key; write it as <type>:<value>", field="key", code="INVALID_IDENTIFIER"
+        raise InvalidInputError(
+            f"{key!r} is not an identifier key; write it as <type>:<value>", field="key", code=ErrorCode.INVALID_IDENTIFIER
         )
     return Identifier(type_name, value)
 

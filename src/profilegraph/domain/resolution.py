@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from profilegraph.domain.identifiers import IdentityConfig, Strength
 
@@ -26,6 +26,7 @@ __all__ = [
     "Redirect",
     "Refusal",
     "Resolution",
+    "bridges",
     "pair",
     "plan_one_ids",
     "resolve",
@@ -49,6 +50,26 @@ class IdentifierNode:
     # False for a node reached but not expanded (its links were not loaded): it
     # keeps its stored shared status, which more evidence can never undo.
     expanded: bool = True
+
+    @classmethod
+    def stored(
+        cls, key: str, status: str | None, first_seen: str = "", admin_blocked: bool | None = None, *,
+        expanded: bool = False,
+    ) -> IdentifierNode:
+        """An identifier as read from the graph. For a neighbour read through a link the
+        block flag is not loaded: its stored status says blocked exactly when a block applies."""
+        status = status or "active"
+        blocked = status == "blocked" if admin_blocked is None else admin_blocked
+        return cls(key, key.partition(":")[0], first_seen, status, blocked, expanded=expanded)
+
+
+def bridges(node: IdentifierNode) -> bool:
+    """Whether evidence may pass through ``node``: shared and blocked identifiers never bridge.
+
+    An evidence walk stops at an identifier that does not bridge, and ``resolve``
+    clusters only the ones that do.
+    """
+    return node.status == "active" and not node.admin_blocked
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,10 @@ class Resolution:
     shared: frozenset[str]
     blocked: frozenset[str]
     refusals: tuple[Refusal, ...]
-    joins: frozenset[Pair] = field(default_factory=frozenset)  # links that joined two clusters
+
+    def status_of(self, key: str) -> str:
+        """The status the graph stores for ``key`` after this resolution."""
+        return "blocked" if key in self.blocked else "shared" if key in self.shared else "active"
 
     def cluster_of(self) -> dict[str, int]:
         return {key: index for index, cluster in enumerate(self.clusters) for key in cluster}
@@ -178,7 +202,6 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
     shared = _shared(evidence, config, blocked)
     active = sorted(k for k in nodes if k not in blocked and k not in shared)
     clusters = _Clusters(active, nodes, evidence.cannot_links)
-    joins: set[Pair] = set()
 
     for a, b in sorted(evidence.must_links):  # admin decisions first, unconditionally
         if a in clusters.parent and b in clusters.parent and (ra := clusters.find(a)) != (rb := clusters.find(b)):
@@ -193,13 +216,12 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
         reason = clusters.refusal(ra, rb, config)
         if reason is None:
             clusters.union(ra, rb)
-            joins.add(pair(link.a, link.b))
         else:
             refused.append(Refusal(link.a, link.b, *reason))
 
     # A refused link whose ends were joined by other evidence is no conflict.
     open_refusals = tuple(r for r in refused if clusters.find(r.a) != clusters.find(r.b))
-    return Resolution(clusters.clusters(), shared, blocked, open_refusals, frozenset(joins))
+    return Resolution(clusters.clusters(), shared, blocked, open_refusals)
 
 
 @dataclass(frozen=True)

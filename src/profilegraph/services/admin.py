@@ -16,7 +16,7 @@ from neo4j import AsyncManagedTransaction
 from profilegraph.domain.explain import Explanation, explain
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import pair, resolve
-from profilegraph.errors import NotFoundError, ValidationError
+from profilegraph.errors import NotFoundError, InvalidInputError
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
 from profilegraph.store.bolt import GraphStore, Record
@@ -68,7 +68,7 @@ async def merge_profiles(
     async def work(tx: AsyncManagedTransaction) -> AdminChange:
         a, b = await _active_one_id(tx, one_id_a), await _active_one_id(tx, one_id_b)
         if a == b:
-            raise ValidationError(f"{one_id_a} and {one_id_b} are already one OneID ({a})", field="oneId")
+            raise InvalidInputError(f"{one_id_a} and {one_id_b} are already one OneID ({a})", field="oneId")
         members_a, members_b = await admin_store.members_of(tx, a), await admin_store.members_of(tx, b)
         now = utc_now()
         await admin_store.add_must_link(tx, members_a[0], members_b[0], actor, reason, now)
@@ -90,17 +90,17 @@ async def split_profile(
     """Move identifiers out of a OneID for good (CannotLink with the rest; later evidence does not undo it)."""
     wanted = {config.normalise_key(key) for key in keys}
     if not wanted:
-        raise ValidationError("name at least one identifier to split out", field="identifiers")
+        raise InvalidInputError("name at least one identifier to split out", field="identifiers")
 
     async def work(tx: AsyncManagedTransaction) -> AdminChange:
         current = await _active_one_id(tx, one_id)
         members = set(await admin_store.members_of(tx, current))
         strangers = wanted - members
         if strangers:
-            raise ValidationError(f"not identifiers of {current}: {', '.join(sorted(strangers))}", field="identifiers")
+            raise InvalidInputError(f"not identifiers of {current}: {', '.join(sorted(strangers))}", field="identifiers")
         rest = members - wanted
         if not rest:
-            raise ValidationError(f"splitting every identifier out of {current} leaves nothing", field="identifiers")
+            raise InvalidInputError(f"splitting every identifier out of {current} leaves nothing", field="identifiers")
         now = utc_now()
         pairs = list(product(sorted(wanted), sorted(rest)))
         await admin_store.remove_must_links(tx, pairs)

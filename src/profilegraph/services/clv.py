@@ -14,7 +14,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, LifecycleFacts, Stage, Tier, lifecycle
 from profilegraph.domain.rfm import rfm_cuts
 from profilegraph.domain.valuation import ClvFigures, ClvModel, Population, alive_until, figures, population, predict
-from profilegraph.errors import NotFoundError, ValidationError
+from profilegraph.errors import NotFoundError, InvalidInputError
 from profilegraph.store import admin as admin_store
 from profilegraph.store import clv as clv_store
 from profilegraph.store.bolt import GraphStore
@@ -39,14 +39,14 @@ async def fit_population(
 ) -> ClvModel:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma on every OneID's orders up to ``until``, and store the fit."""
     if unit not in UNIT_DAYS:
-        raise ValidationError(f"unit must be one of {', '.join(UNIT_DAYS)}, not {unit!r}", field="unit")
+        raise InvalidInputError(f"unit must be one of {', '.join(UNIT_DAYS)}, not {unit!r}", field="unit")
     until = until or today()
     activity = await clv_store.all_activity(store)
     buyers = [one_id for one_id in activity.orders]
     found = [(one_id, summarise(activity.purchases(one_id), until, unit)) for one_id in buyers]
     summaries = [(one_id, s) for one_id, s in found if s is not None]
     if len(summaries) < 10:
-        raise ValidationError(
+        raise InvalidInputError(
             f"{len(summaries)} customers with orders up to {until}: too few to fit the models", field="until"
         )
     rows = collapse([s for _, s in summaries])
@@ -231,7 +231,7 @@ async def value_map(
     """The customer value map: CLV histogram, counts per stage and tier, totals."""
     edges = sorted(set(buckets))
     if not edges:
-        raise ValidationError("give at least one bucket edge", field="buckets")
+        raise InvalidInputError("give at least one bucket edge", field="buckets")
     model = await clv_store.latest_fit(store)
     rows = await _score_everyone(store, horizon_days=horizon_days, as_of=as_of or today(), lifecycle_config=lifecycle_config)
     values = np.array([r.predicted if r.predicted is not None else r.historic for r in rows], dtype=float)

@@ -6,7 +6,7 @@ import json
 
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
-from profilegraph.errors import ConfigurationError, ValidationError
+from profilegraph.errors import ConfigurationError, InvalidInputError
 from profilegraph.settings import Settings
 
 __all__ = ["identity_config", "lifecycle_config"]
@@ -25,7 +25,7 @@ def identity_config(settings: Settings) -> IdentityConfig:
         raw = {**raw, **loaded}
     try:
         return IdentityConfig.from_mapping(raw)
-    except (ValidationError, TypeError, ValueError) as exc:
+    except (InvalidInputError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"PROFILEGRAPH_IDENTITY_CONFIG: {exc}") from exc
 
 

@@ -20,7 +20,8 @@ from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_re
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.ingest import BatchRows, build_rows, claim_events, write_rows
+from profilegraph.domain.evidence import BatchRows, build_rows
+from profilegraph.store.ingest import claim_events, write_rows
 
 __all__ = ["IngestReport", "ingest_events", "ingest_lines"]
 

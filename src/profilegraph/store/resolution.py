@@ -23,6 +23,7 @@ from profilegraph.domain.resolution import (
     PersonState,
     Refusal,
     Resolution,
+    bridges,
     pair,
 )
 from profilegraph.store.bolt import run
@@ -148,21 +149,6 @@ SET c.status = 'resolved', c.resolved_at = $now
 """
 
 
-def _node(
-    key: str, status: str | None, first_seen: str = "", admin_blocked: bool | None = None, *, expanded: bool = False
-) -> IdentifierNode:
-    """An identifier as resolution sees it. For a neighbour read through a link the flag
-    is not loaded: its stored status says blocked exactly when a block applies to it."""
-    status = status or "active"
-    blocked = status == "blocked" if admin_blocked is None else admin_blocked
-    return IdentifierNode(key, key.partition(":")[0], first_seen, status, blocked, expanded=expanded)
-
-
-def _expandable(node: IdentifierNode) -> bool:
-    # Shared and blocked identifiers never bridge, so the walk stops at them.
-    return node.status == "active" and not node.admin_blocked
-
-
 @dataclass(frozen=True)
 class MembershipState:
     membership: Mapping[str, str]
@@ -199,25 +185,25 @@ async def load_component(
         for row in rows:
             key = row["key"]
             if first_round and row["status"] == "shared" and key not in recheck:
-                nodes[key] = _node(key, "shared", row["first_seen"])  # not expanded
+                nodes[key] = IdentifierNode.stored(key, "shared", row["first_seen"])  # not expanded
                 continue
-            nodes[key] = _node(key, row["status"], row["first_seen"], bool(row["admin_blocked"]), expanded=True)
+            nodes[key] = IdentifierNode.stored(key, row["status"], row["first_seen"], bool(row["admin_blocked"]), expanded=True)
             for other, other_status, link_first_seen in row["links"]:
                 if other is None:  # the OPTIONAL MATCH of an identifier without links
                     continue
-                reached.setdefault(other, _node(other, other_status))
+                reached.setdefault(other, IdentifierNode.stored(other, other_status))
                 links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
         for row in constraint_rows:
             if not nodes[row["key"]].expanded:
                 continue
             (must if row["kind"] == "MUST_LINK" else cannot).add(pair(row["key"], row["other"]))
             if row["kind"] == "MUST_LINK":
-                reached.setdefault(row["other"], _node(row["other"], row["other_status"]))
+                reached.setdefault(row["other"], IdentifierNode.stored(row["other"], row["other_status"]))
         frontier = set()
         for key, node in reached.items():
             if key in expanded:
                 continue
-            if _expandable(node):
+            if bridges(node):
                 frontier.add(key)
             nodes.setdefault(key, node)
         first_round = False
@@ -276,7 +262,7 @@ async def apply_plan(
     for key, node in evidence.nodes.items():
         if not node.expanded:
             continue
-        status = "blocked" if key in resolution.blocked else "shared" if key in resolution.shared else "active"
+        status = resolution.status_of(key)
         if status != node.status:
             statuses.append({"key": key, "status": status})
     if statuses:

@@ -1,0 +1,64 @@
+"""What every command shares: settings, running async work on the graph, JSON output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.errors import ProfileGraphError
+from profilegraph.services.config import identity_config
+from profilegraph.services.runtime import GraphRuntime, open_graph
+from profilegraph.settings import Settings, load_settings
+
+__all__ = ["echo_json", "load_cli_settings", "parse_date", "run_async", "with_graph"]
+
+T = TypeVar("T")
+
+
+def load_cli_settings() -> Settings:
+    """The settings, or one line naming each bad variable and a non-zero exit."""
+    try:
+        return load_settings()
+    except ProfileGraphError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; a ProfileGraphError ends the command with its code and message."""
+    try:
+        return asyncio.run(coroutine)
+    except ProfileGraphError as exc:
+        click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        sys.exit(1)
+
+
+def with_graph(action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Open the configured graph (or the data directory's embedded server) and run ``action`` on it."""
+    settings = load_cli_settings()
+
+    async def run() -> T:
+        config = identity_config(settings)
+        async with open_graph(settings, migrate=migrate) as runtime:
+            return await action(runtime, config)
+
+    return run_async(run())
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,147 @@
+"""``profilegraph clv ...``: fit, show, audiences, value map, and the CDNOW loader."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import IO
+
+import click
+
+from profilegraph.cli._common import echo_json, parse_date, with_graph
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.lifecycle import Stage, Tier
+from profilegraph.domain.valuation import ClvModel
+from profilegraph.services import clv as clv_service
+from profilegraph.services.cdnow import cdnow_events
+from profilegraph.services.config import lifecycle_config
+from profilegraph.services.ingest import IngestReport, ingest_events
+from profilegraph.services.runtime import GraphRuntime
+
+__all__ = ["clv"]
+
+
+@click.group()
+def clv() -> None:
+    """Customer lifetime value, RFM and lifecycle."""
+
+
+@clv.command("import-cdnow")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_cdnow(file: IO[str]) -> None:
+    """Load a CDNOW file (master or sample format) as orders of member_id identifiers."""
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> IngestReport:
+        return await ingest_events(runtime.store, cdnow_events(file), config, batch_size=2000)
+
+    report = with_graph(action)
+    click.echo(f"{report.accepted} orders loaded, {report.duplicates} already present, {len(report.rejected)} rejected")
+
+
+@clv.command("fit")
+@click.option("--until", help="End of the calibration period (YYYY-MM-DD) [default: today].")
+@click.option("--unit", type=click.Choice(["days", "weeks"]), default="weeks", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def fit(until: str | None, unit: str, as_json: bool) -> None:
+    """Fit the population models from every OneID's orders, and store them."""
+    calibration_end = parse_date(until)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> ClvModel:
+        settings = runtime.settings
+        return await clv_service.fit_population(
+            runtime.store, until=calibration_end, unit=unit, annual_discount_rate=settings.clv_annual_discount_rate,
+            reference_horizon_days=settings.clv_horizon_days, lifecycle_config=lifecycle_config(settings),
+        )
+
+    model = with_graph(action)
+    if as_json:
+        echo_json({
+            "bgnbd": {"r": model.bgnbd.r, "alpha": model.bgnbd.alpha, "a": model.bgnbd.a, "b": model.bgnbd.b,
+                      "log_likelihood": model.bgnbd.log_likelihood},
+            "pareto_nbd": {"r": model.pareto_nbd.r, "alpha": model.pareto_nbd.alpha, "s": model.pareto_nbd.s,
+                           "beta": model.pareto_nbd.beta, "log_likelihood": model.pareto_nbd.log_likelihood},
+            "gamma_gamma": {"p": model.gamma_gamma.p, "q": model.gamma_gamma.q, "v": model.gamma_gamma.v},
+            "customers": model.customers,
+        })
+        return
+    b = model.bgnbd
+    click.echo(f"fitted on {model.customers} customers up to {model.until} ({model.unit}); "
+               f"BG/NBD r={b.r:.3f} alpha={b.alpha:.3f} a={b.a:.3f} b={b.b:.3f} LL={b.log_likelihood:.1f}")
+
+
+@clv.command("show")
+@click.argument("wanted", metavar="ONEID_OR_IDENTIFIER_KEY")
+@click.option("--horizon-days", type=click.IntRange(1, 3650), default=None)
+@click.option("--as-of", help="Compute as of this date (YYYY-MM-DD) [default: today].")
+@click.option("--json", "as_json", is_flag=True)
+def show(wanted: str, horizon_days: int | None, as_of: str | None, as_json: bool) -> None:
+    """One profile's CLV, RFM and lifecycle."""
+    as_of_date = parse_date(as_of)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> clv_service.ProfileValue:
+        settings = runtime.settings
+        return await clv_service.profile_value(
+            runtime.store, config, wanted, horizon_days=horizon_days or settings.clv_horizon_days,
+            as_of=as_of_date, lifecycle_config=lifecycle_config(settings),
+        )
+
+    value = with_graph(action)
+    if as_json:
+        echo_json(asdict(value))
+        return
+    click.echo(f"{value.one_id}: historic {value.clv.historic:.2f}, predicted {value.clv.predicted}, "
+               f"stage {value.lifecycle.stage} since {value.lifecycle.since}, tier {value.lifecycle.tier}")
+
+
+@clv.command("list")
+@click.option("--stage", type=click.Choice([s.value for s in Stage]))
+@click.option("--tier", type=click.Choice([t.value for t in Tier]))
+@click.option("--clv-min", type=float)
+@click.option("--clv-max", type=float)
+@click.option("--horizon-days", type=click.IntRange(1, 3650), default=None)
+@click.option("--as-of")
+def list_command(stage: str | None, tier: str | None, clv_min: float | None, clv_max: float | None,
+                 horizon_days: int | None, as_of: str | None) -> None:
+    """OneIDs by lifecycle stage, value tier and predicted CLV range, one JSON object a line."""
+    as_of_date = parse_date(as_of)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[clv_service.ProfileRow]:
+        settings = runtime.settings
+        return await clv_service.list_profiles(
+            runtime.store, stage=Stage(stage) if stage else None, tier=Tier(tier) if tier else None,
+            clv_min=clv_min, clv_max=clv_max, horizon_days=horizon_days or settings.clv_horizon_days,
+            as_of=as_of_date, lifecycle_config=lifecycle_config(settings),
+        )
+
+    for row in with_graph(action):
+        click.echo(json.dumps(asdict(row), default=str))
+
+
+@clv.command("map")
+@click.option("--buckets", default="0,50,100,200,500,1000", show_default=True, help="CLV bucket edges.")
+@click.option("--horizon-days", type=click.IntRange(1, 3650), default=None)
+@click.option("--as-of")
+@click.option("--json", "as_json", is_flag=True)
+def map_command(buckets: str, horizon_days: int | None, as_of: str | None, as_json: bool) -> None:
+    """The customer value map: CLV histogram, stages, tiers and totals."""
+    try:
+        edges = [float(edge) for edge in buckets.split(",") if edge.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{buckets!r}: bucket edges are numbers separated by commas") from None
+    as_of_date = parse_date(as_of)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> clv_service.ValueMap:
+        settings = runtime.settings
+        return await clv_service.value_map(
+            runtime.store, buckets=edges, horizon_days=horizon_days or settings.clv_horizon_days, as_of=as_of_date,
+            lifecycle_config=lifecycle_config(settings),
+        )
+
+    result = asdict(with_graph(action))
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{result['customers']} customers, {result['buyers']} buyers, historic {result['historic_total']:.2f}")
+    for bucket in result["histogram"]:
+        click.echo(f"  [{bucket['from']}, {bucket['to']}): {bucket['count']}")
+    click.echo(f"  stages: {result['stages']}\n  tiers: {result['tiers']}")

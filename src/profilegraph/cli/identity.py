@@ -1,0 +1,187 @@
+"""``profilegraph`` commands for identity: import, resolve, export, and the admin operations."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from profilegraph.cli._common import echo_json, with_graph
+from profilegraph.domain.events import Rejection
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services import admin
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.resolution import resolve_full
+from profilegraph.services.runtime import GraphRuntime
+from profilegraph.store.oneids import one_id_map
+
+__all__ = [
+    "block_command",
+    "conflicts_command",
+    "explain_command",
+    "export_command",
+    "history_command",
+    "import_command",
+    "merge_command",
+    "resolve_command",
+    "split_command",
+    "unblock_command",
+]
+
+_actor_option = click.option("--actor", default=lambda: getpass.getuser(), help="Who does this (for the audit).")
+_reason_option = click.option("--reason", required=True, help="Why (kept in the audit trail).")
+
+
+@click.command("import")
+@click.argument("file")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--errors", "errors", type=click.Path(dir_okay=False), help="Write rejected lines to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--resolve-each-batch",
+    "each_batch",
+    is_flag=True,
+    help="Resolve OneIDs in every batch's transaction instead of once at the end (slower; OneIDs appear as it goes).",
+)
+def import_command(file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool) -> None:
+    """Ingest NDJSON events from FILE (or - for standard input); replays change nothing.
+
+    OneIDs are resolved once at the end of the import; an interrupted import is
+    finished by running it again.
+    """
+    # Bytes, decoded line by line: a line that is not UTF-8 is rejected like any bad line.
+    source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+    error_sink = open(errors, "wb") if errors else None  # noqa: SIM115 - closed below
+    progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
+
+    def on_reject(rejection: Rejection, raw: str | bytes | None) -> None:
+        if error_sink is not None and raw is not None:
+            line = raw.encode() if isinstance(raw, str) else raw
+            error_sink.write(line if line.endswith(b"\n") else line + b"\n")
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
+        report = await ingest_lines(
+            runtime.store, source, config, batch_size=batch_size, on_progress=progress.update, on_reject=on_reject,
+            deferred=not each_batch,
+        )
+        return report.as_dict()
+
+    try:
+        result = with_graph(action)
+    finally:
+        progress.close()
+        if source is not sys.stdin.buffer:
+            source.close()
+        if error_sink is not None:
+            error_sink.close()
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(
+        f"{result['lines']} lines: {result['accepted']} accepted, {result['duplicates']} duplicates, "
+        f"{result['rejected']} rejected"
+    )
+    for rejection in result["rejections"]:  # type: ignore[attr-defined]
+        click.echo(f"  line {rejection['line']}: {rejection['field']}: {rejection['code']}: {rejection['message']}")
+
+
+@click.command("resolve")
+@click.option("--full", is_flag=True, required=True, help="Recompute every OneID from all evidence.")
+def resolve_command(full: bool) -> None:
+    """Recompute the OneID partition from all evidence."""
+    summary = with_graph(lambda rt, config: resolve_full(rt.store, config))
+    echo_json(asdict(summary) | {"created": len(summary.created), "merged": len(summary.merged)})
+
+
+@click.command("export-oneids")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def export_command(file: str) -> None:
+    """Write {identifier key: OneID} for every identifier that belongs to a OneID."""
+    mapping = with_graph(lambda rt, config: one_id_map(rt.store))
+    text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False)
+    if file == "-":
+        click.echo(text)
+    else:
+        Path(file).write_text(text, encoding="utf-8")
+        click.echo(f"{len(mapping)} identifiers in {len(set(mapping.values()))} OneIDs written to {file}", err=True)
+
+
+@click.command("merge")
+@click.argument("one_id_a")
+@click.argument("one_id_b")
+@_actor_option
+@_reason_option
+def merge_command(one_id_a: str, one_id_b: str, actor: str, reason: str) -> None:
+    """Merge two OneIDs for good."""
+    change = with_graph(
+        lambda rt, config: admin.merge_profiles(rt.store, config, one_id_a, one_id_b, actor=actor, reason=reason)
+    )
+    echo_json(asdict(change))
+
+
+@click.command("split")
+@click.argument("one_id")
+@click.argument("identifiers", nargs=-1, required=True)
+@_actor_option
+@_reason_option
+def split_command(one_id: str, identifiers: tuple[str, ...], actor: str, reason: str) -> None:
+    """Split IDENTIFIERS (type:value) out of ONE_ID for good."""
+    change = with_graph(
+        lambda rt, config: admin.split_profile(rt.store, config, one_id, identifiers, actor=actor, reason=reason)
+    )
+    echo_json(asdict(change))
+
+
+def _set_block(identifier: str, actor: str, reason: str, *, blocked: bool) -> None:
+    change = with_graph(
+        lambda rt, config: admin.block_identifier(rt.store, config, identifier, blocked=blocked, actor=actor, reason=reason)
+    )
+    echo_json(asdict(change))
+
+
+@click.command("block")
+@click.argument("identifier")
+@_actor_option
+@_reason_option
+def block_command(identifier: str, actor: str, reason: str) -> None:
+    """Block an identifier value (type:value): it never links anything again."""
+    _set_block(identifier, actor, reason, blocked=True)
+
+
+@click.command("unblock")
+@click.argument("identifier")
+@_actor_option
+@_reason_option
+def unblock_command(identifier: str, actor: str, reason: str) -> None:
+    """Lift an admin block on an identifier value (type:value)."""
+    _set_block(identifier, actor, reason, blocked=False)
+
+
+@click.command("explain")
+@click.argument("a")
+@click.argument("b")
+def explain_command(a: str, b: str) -> None:
+    """Why identifiers A and B (type:value) share a OneID, or why not."""
+    explanation = with_graph(lambda rt, config: admin.explain_link(rt.store, config, a, b))
+    echo_json(asdict(explanation))
+
+
+@click.command("history")
+@click.argument("one_id")
+def history_command(one_id: str) -> None:
+    """Merges into and out of ONE_ID, and its audit trail."""
+    history = with_graph(lambda rt, config: admin.merge_history(rt.store, one_id))
+    echo_json(asdict(history))
+
+
+@click.command("conflicts")
+@click.option("--status", default="open", type=click.Choice(["open", "resolved"]), show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+def conflicts_command(status: str, limit: int) -> None:
+    """Links refused by a type limit or an admin split."""
+    echo_json(with_graph(lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit)))
