@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
-from neo4j import AsyncManagedTransaction
-
 from profilegraph.domain.evidence import MAX_EVENT_IDS_PER_LINK, BatchRows, Row
-from profilegraph.store.bolt import run
+from profilegraph.store.bolt import Transaction, run
 
 __all__ = ["claim_events", "write_rows"]
 
+# Returns only the ids some earlier batch claimed (usually none): a row per event
+# would double the cost of the claim on Neo4j.
 CLAIM_EVENTS: LiteralString = """
 UNWIND $event_ids AS event_id
 MERGE (e:ProcessedEvent {event_id: event_id})
 ON CREATE SET e.batch = $batch, e.at = $now
-RETURN event_id, e.batch = $batch AS fresh
+WITH e, event_id
+WHERE e.batch <> $batch
+RETURN collect(event_id) AS claimed_before
 """
 
 UPSERT_IDENTIFIERS: LiteralString = """
@@ -125,13 +127,13 @@ _CATALOG_QUERIES: dict[str, LiteralString] = {
     "channel": UPSERT_CHANNELS,
 }
 
-async def claim_events(tx: AsyncManagedTransaction, event_ids: Sequence[str], batch: str, now: str) -> set[str]:
+async def claim_events(tx: Transaction, event_ids: Sequence[str], batch: str, now: str) -> set[str]:
     """Claim the event ids not processed before; return the ones this batch owns."""
     records = await run(tx, CLAIM_EVENTS, event_ids=list(event_ids), batch=batch, now=now)
-    return {record["event_id"] for record in records if record["fresh"]}
+    return set(event_ids) - set(records[0]["claimed_before"])
 
 
-async def write_rows(tx: AsyncManagedTransaction, rows: BatchRows, *, pending: bool = False) -> None:
+async def write_rows(tx: Transaction, rows: BatchRows, *, pending: bool = False) -> None:
     """Write a batch; with ``pending`` its identifiers are left for a later resolution pass."""
     steps: list[tuple[LiteralString, list[Row]]] = [
         (UPSERT_IDENTIFIERS, rows.identifiers),

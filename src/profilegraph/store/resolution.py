@@ -13,8 +13,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import LiteralString
 
-from neo4j import AsyncManagedTransaction
-
 from profilegraph.domain.resolution import (
     Evidence,
     IdentifierNode,
@@ -26,11 +24,13 @@ from profilegraph.domain.resolution import (
     bridges,
     pair,
 )
-from profilegraph.store.bolt import run
+from profilegraph.store.bolt import Transaction, run
 
 __all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships", "pending_keys"]
 
-# One row per identifier with its links collected, and only what resolution reads:
+# One row in all, a list with an entry per identifier and its links collected (a
+# row per identifier costs more to stream than the walk itself), and only what
+# resolution reads:
 # the type is the prefix of the key, and LINK only ever joins identifiers, so the
 # far end needs no label check. Setting ``resolution`` to a token no other
 # transaction uses takes the write lock on the identifier (see the module
@@ -43,7 +43,9 @@ SET i.resolution = $token
 WITH i
 OPTIONAL MATCH (i)-[l:LINK]-(j)
 WITH i, collect([j.key, j.status, l.first_seen]) AS links
-RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked, links
+OPTIONAL MATCH (i)-[c:MUST_LINK|CANNOT_LINK]-(k:Identifier)
+WITH i, links, collect([type(c), k.key, k.status]) AS constraints
+RETURN collect([i.key, i.status, i.first_seen, i.admin_blocked, links, constraints]) AS nodes
 """
 
 EXPAND: LiteralString = """
@@ -51,20 +53,16 @@ UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
 OPTIONAL MATCH (i)-[l:LINK]-(j)
 WITH i, collect([j.key, j.status, l.first_seen]) AS links
-RETURN i.key AS key, i.status AS status, i.first_seen AS first_seen, i.admin_blocked AS admin_blocked, links
+OPTIONAL MATCH (i)-[c:MUST_LINK|CANNOT_LINK]-(k:Identifier)
+WITH i, links, collect([type(c), k.key, k.status]) AS constraints
+RETURN collect([i.key, i.status, i.first_seen, i.admin_blocked, links, constraints]) AS nodes
 """
 
 # A bulk import removes ``resolution`` from every identifier it touches.
 PENDING_KEYS: LiteralString = """
 MATCH (i:Identifier)
 WHERE i.resolution IS NULL
-RETURN i.key AS key
-"""
-
-ADMIN_CONSTRAINTS: LiteralString = """
-UNWIND $keys AS key
-MATCH (i:Identifier {key: key})-[c:MUST_LINK|CANNOT_LINK]-(j:Identifier)
-RETURN i.key AS key, type(c) AS kind, j.key AS other, j.status AS other_status
+RETURN collect(i.key) AS keys
 """
 
 MEMBERSHIPS: LiteralString = """
@@ -156,7 +154,7 @@ class MembershipState:
 
 
 async def load_component(
-    tx: AsyncManagedTransaction, seeds: Collection[str], lock_token: str | None, *, recheck: Collection[str] = ()
+    tx: Transaction, seeds: Collection[str], lock_token: str | None, *, recheck: Collection[str] = ()
 ) -> tuple[Evidence, MembershipState]:
     """The evidence around ``seeds`` and the OneIDs it holds now.
 
@@ -176,29 +174,28 @@ async def load_component(
     while frontier:
         keys = sorted(frontier)
         if lock_token is None:
-            rows = await run(tx, EXPAND, keys=keys)
+            found = await run(tx, EXPAND, keys=keys)
         else:
-            rows = await run(tx, EXPAND_AND_LOCK, keys=keys, token=lock_token)
-        constraint_rows = await run(tx, ADMIN_CONSTRAINTS, keys=keys)
+            found = await run(tx, EXPAND_AND_LOCK, keys=keys, token=lock_token)
         expanded |= frontier
         reached: dict[str, IdentifierNode] = {}
-        for row in rows:
-            key = row["key"]
-            if first_round and row["status"] == "shared" and key not in recheck:
-                nodes[key] = IdentifierNode.stored(key, "shared", row["first_seen"])  # not expanded
+        for key, status, first_seen, admin_blocked, key_links, key_constraints in found[0]["nodes"]:
+            if first_round and status == "shared" and key not in recheck:
+                nodes[key] = IdentifierNode.stored(key, "shared", first_seen)  # not expanded
                 continue
-            nodes[key] = IdentifierNode.stored(key, row["status"], row["first_seen"], bool(row["admin_blocked"]), expanded=True)
-            for other, other_status, link_first_seen in row["links"]:
-                if other is None:  # the OPTIONAL MATCH of an identifier without links
-                    continue
-                reached.setdefault(other, IdentifierNode.stored(other, other_status))
-                links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
-        for row in constraint_rows:
-            if not nodes[row["key"]].expanded:
-                continue
-            (must if row["kind"] == "MUST_LINK" else cannot).add(pair(row["key"], row["other"]))
-            if row["kind"] == "MUST_LINK":
-                reached.setdefault(row["other"], IdentifierNode.stored(row["other"], row["other_status"]))
+            nodes[key] = IdentifierNode.stored(key, status, first_seen, bool(admin_blocked), expanded=True)
+            # collect() skips nulls only at the top level: an identifier without links or
+            # constraints brings one [null, ...] entry from its OPTIONAL MATCH.
+            for other, other_status, link_first_seen in key_links:
+                if other is not None:
+                    reached.setdefault(other, IdentifierNode.stored(other, other_status))
+                    links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
+            for kind, other, other_status in key_constraints:
+                if kind == "MUST_LINK":
+                    must.add(pair(key, other))
+                    reached.setdefault(other, IdentifierNode.stored(other, other_status))
+                elif kind == "CANNOT_LINK":
+                    cannot.add(pair(key, other))
         frontier = set()
         for key, node in reached.items():
             if key in expanded:
@@ -211,7 +208,7 @@ async def load_component(
     return Evidence(nodes, tuple(links.values()), frozenset(must), frozenset(cannot)), state
 
 
-async def load_memberships(tx: AsyncManagedTransaction, keys: Collection[str]) -> MembershipState:
+async def load_memberships(tx: Transaction, keys: Collection[str]) -> MembershipState:
     membership: dict[str, str] = {}
     persons: dict[str, PersonState] = {}
     for row in await run(tx, MEMBERSHIPS, keys=sorted(keys)):
@@ -225,7 +222,7 @@ def conflict_id(refusal: Refusal) -> str:
 
 
 async def apply_plan(
-    tx: AsyncManagedTransaction,
+    tx: Transaction,
     evidence: Evidence,
     resolution: Resolution,
     state: MembershipState,
@@ -283,6 +280,6 @@ async def apply_plan(
         await run(tx, CLOSE_CONFLICTS, conflict_ids=sorted(known - refused.keys()), now=now)
 
 
-async def pending_keys(tx: AsyncManagedTransaction) -> list[str]:
+async def pending_keys(tx: Transaction) -> list[str]:
     """Identifiers written by a bulk import whose OneID is not resolved yet."""
-    return [row["key"] for row in await run(tx, PENDING_KEYS)]
+    return list((await run(tx, PENDING_KEYS))[0]["keys"])
