@@ -34,7 +34,8 @@ async def test_merge_joins_two_oneids_and_the_retired_one_redirects(graph_store:
     assert set(change.one_ids.values()) == {old}
     history = await admin.merge_history(graph_store, young)
     assert (history.status, history.current) == ("retired", old)
-    assert [r["one_id"] for r in (await admin.merge_history(graph_store, old)).merged_from] == [young]
+    assert [r.retired for r in (await admin.merge_history(graph_store, old)).merged_from] == [young]
+    assert history.merged_into is not None and history.merged_into.survivor == old
     # a later event cannot undo an admin merge, nor does it need evidence
     await _ingest(graph_store, identify("e3", 3, OTHER_PHONE, {"type": "device_id", "value": "d9"}))
     assert len(await partition(graph_store)) == 1
@@ -93,7 +94,7 @@ async def test_explain_names_the_type_limit_that_refused_a_link(graph_store: Gra
     assert not explanation.linked
     assert [s.refused_by for s in explanation.path] == [None, "type_limit"]
     conflicts = await admin.list_conflicts(graph_store)
-    assert [(c["a"], c["rule"]) for c in conflicts] == [("member_id:M2", "type_limit")]
+    assert [(c.a, c.rule) for c in conflicts] == [("member_id:M2", "type_limit")]
 
 
 async def test_unknown_oneids_and_identifiers_are_named(graph_store: GraphStore) -> None:

@@ -184,4 +184,4 @@ def history_command(one_id: str) -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def conflicts_command(status: str, limit: int) -> None:
     """Links refused by a type limit or an admin split."""
-    echo_json(with_graph(lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit)))
+    echo_json([asdict(c) for c in with_graph(lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit))])

@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from itertools import product
-from typing import Any
-
-from neo4j import AsyncManagedTransaction
 
 from profilegraph.domain.explain import Explanation, explain
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import pair, resolve
 from profilegraph.errors import NotFoundError, InvalidInputError
+from profilegraph.domain.records import AuditEntry, Conflict, MergeRecord, OneId
+from profilegraph.services.lookup import active_one_id
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
-from profilegraph.store.bolt import GraphStore, Record
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import Transaction
 from profilegraph.store.resolution import load_component
 
 __all__ = [
@@ -41,22 +41,11 @@ class AdminChange:
     audit_id: str
 
 
-async def _active_one_id(tx: AsyncManagedTransaction, one_id: str) -> str:
-    person = await admin_store.current_one_id(tx, one_id)
-    if person is None:
-        raise NotFoundError(f"OneID {one_id!r} does not exist")
-    if person["status"] == "active":
-        return str(person["one_id"])
-    if person["current"] is None:
-        raise NotFoundError(f"OneID {one_id!r} was retired and has no identifiers left")
-    return str(person["current"])
-
-
-async def _one_ids_of(tx: AsyncManagedTransaction, keys: Collection[str]) -> dict[str, str | None]:
+async def _one_ids_of(tx: Transaction, keys: Collection[str]) -> dict[str, str | None]:
     result: dict[str, str | None] = {}
     for key in sorted(keys):
         state = await admin_store.identifier_state(tx, key)
-        result[key] = state["one_id"] if state else None
+        result[key] = state.one_id if state else None
     return result
 
 
@@ -65,8 +54,8 @@ async def merge_profiles(
 ) -> AdminChange:
     """Join two OneIDs for good (a MustLink between them); the older survives."""
 
-    async def work(tx: AsyncManagedTransaction) -> AdminChange:
-        a, b = await _active_one_id(tx, one_id_a), await _active_one_id(tx, one_id_b)
+    async def work(tx: Transaction) -> AdminChange:
+        a, b = (await active_one_id(tx, one_id_a)).one_id, (await active_one_id(tx, one_id_b)).one_id
         if a == b:
             raise InvalidInputError(f"{one_id_a} and {one_id_b} are already one OneID ({a})", field="oneId")
         members_a, members_b = await admin_store.members_of(tx, a), await admin_store.members_of(tx, b)
@@ -92,8 +81,8 @@ async def split_profile(
     if not wanted:
         raise InvalidInputError("name at least one identifier to split out", field="identifiers")
 
-    async def work(tx: AsyncManagedTransaction) -> AdminChange:
-        current = await _active_one_id(tx, one_id)
+    async def work(tx: Transaction) -> AdminChange:
+        current = (await active_one_id(tx, one_id)).one_id
         members = set(await admin_store.members_of(tx, current))
         strangers = wanted - members
         if strangers:
@@ -122,7 +111,7 @@ async def block_identifier(
     """Block (or unblock) one identifier value: a blocked identifier never links anything."""
     key = config.normalise_key(key)
 
-    async def work(tx: AsyncManagedTransaction) -> AdminChange:
+    async def work(tx: Transaction) -> AdminChange:
         before = await admin_store.identifier_state(tx, key)
         if before is None:
             raise NotFoundError(f"identifier {key} has never been seen")
@@ -135,7 +124,7 @@ async def block_identifier(
         now = utc_now()
         audit_id = await admin_store.record_audit(
             tx, actor=actor, action="block" if blocked else "unblock", reason=reason, at=now,
-            one_ids=set(filter(None, [before["one_id"], *after.values()])), identifier_keys=[key],
+            one_ids=set(filter(None, [before.one_id, *after.values()])), identifier_keys=[key],
         )
         return AdminChange(after, audit_id)
 
@@ -146,17 +135,17 @@ async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str
     """The accepted links joining two identifiers, or what refused their joining."""
     key_a, key_b = config.normalise_key(a), config.normalise_key(b)
 
-    async def work(tx: AsyncManagedTransaction) -> Explanation:
+    async def work(tx: Transaction) -> Explanation:
         evidence, _ = await load_component(tx, [key_a, key_b], None)
         explanation = explain(evidence, resolve(evidence, config), key_a, key_b)
         # Resolution reads only what it decides on; the path shows the whole evidence.
         found = await admin_store.link_evidence(tx, [pair(s.a, s.b) for s in explanation.path if s.kind == "evidence"])
         steps = []
         for step in explanation.path:
-            row = found.get(pair(step.a, step.b))
-            if row is not None:
-                step = replace(step, first_seen=row["first_seen"], last_seen=row["last_seen"], count=int(row["count"]),
-                               sources=tuple(row["sources"] or ()), event_ids=tuple(row["event_ids"] or ()))
+            link = found.get(pair(step.a, step.b))
+            if link is not None:
+                step = replace(step, first_seen=link.first_seen, last_seen=link.last_seen, count=link.count,
+                               sources=link.sources, event_ids=link.event_ids)
             steps.append(step)
         return replace(explanation, path=tuple(steps))
 
@@ -165,30 +154,30 @@ async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str
 
 @dataclass(frozen=True)
 class MergeHistory:
-    one_id: str
-    status: str
-    current: str  # the active OneID this one is, or redirects to
-    merged_from: list[Record] = field(default_factory=list)
-    merged_into: list[Record] = field(default_factory=list)
-    audit: list[Record] = field(default_factory=list)
+    one_id: OneId
+    status: str  # active | retired
+    current: OneId  # the active OneID this one is, or redirects to
+    merged_from: list[MergeRecord] = field(default_factory=list)  # OneIDs retired into this one
+    merged_into: MergeRecord | None = None  # where this one redirects, if a merge retired it
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 async def merge_history(store: GraphStore, one_id: str) -> MergeHistory:
-    async def work(tx: AsyncManagedTransaction) -> MergeHistory:
-        person = await admin_store.current_one_id(tx, one_id)
-        if person is None:
+    async def work(tx: Transaction) -> MergeHistory:
+        standing = await admin_store.person_standing(tx, one_id)
+        if standing is None:
             raise NotFoundError(f"OneID {one_id!r} does not exist")
         return MergeHistory(
-            one_id=one_id,
-            status=person["status"],
-            current=person["current"] or one_id,
-            merged_from=await admin_store.merges_into(tx, one_id),
-            merged_into=await admin_store.merged_from(tx, one_id),
+            one_id=standing.one_id,
+            status=standing.status,
+            current=standing.current or standing.one_id,
+            merged_from=await admin_store.retired_into(tx, one_id),
+            merged_into=await admin_store.redirect_of(tx, one_id),
             audit=await admin_store.audit_of(tx, one_id),
         )
 
     return await store.read(work)
 
 
-async def list_conflicts(store: GraphStore, *, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
+async def list_conflicts(store: GraphStore, *, status: str = "open", limit: int = 100) -> list[Conflict]:
     return await admin_store.conflicts(store, status, limit)

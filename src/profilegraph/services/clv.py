@@ -15,7 +15,7 @@ from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, LifecycleF
 from profilegraph.domain.rfm import rfm_cuts
 from profilegraph.domain.valuation import ClvFigures, ClvModel, Population, alive_until, figures, population, predict
 from profilegraph.errors import NotFoundError, InvalidInputError
-from profilegraph.store import admin as admin_store
+from profilegraph.services.lookup import find_one_id
 from profilegraph.store import clv as clv_store
 from profilegraph.store.bolt import GraphStore
 
@@ -85,24 +85,6 @@ class ProfileValue:
     lifecycle: Lifecycle
 
 
-async def _one_id_for(store: GraphStore, config: IdentityConfig, wanted: str) -> tuple[str, bool]:
-    """A OneID, or an identifier key, to the active OneID it means now."""
-    if ":" in wanted:
-        key = config.normalise_key(wanted)
-        state = await store.read(lambda tx: admin_store.identifier_state(tx, key))
-        if state is None or state["one_id"] is None:
-            raise NotFoundError(f"identifier {key} belongs to no OneID")
-        return str(state["one_id"]), False
-    person = await store.read(lambda tx: admin_store.current_one_id(tx, wanted))
-    if person is None:
-        raise NotFoundError(f"OneID {wanted!r} does not exist")
-    if person["status"] == "active":
-        return wanted, False
-    if person["current"] is None:
-        raise NotFoundError(f"OneID {wanted!r} was retired and has no identifiers left")
-    return str(person["current"]), True
-
-
 def _facts(
     model: ClvModel | None, activity: clv_store.ProfileActivity, one_id: str, clv: ClvFigures,
     churned_since: date | None, as_of: date,
@@ -141,7 +123,8 @@ async def profile_value(
     lifecycle_config: LifecycleConfig,
 ) -> ProfileValue:
     """A profile's CLV figures and lifecycle, computed on read from the stored fit and its own orders."""
-    one_id, redirected = await _one_id_for(store, config, wanted)
+    found = await store.read(lambda tx: find_one_id(tx, config, wanted))
+    one_id, redirected = found.one_id, found.redirected
     as_of = as_of or today()
     model = await clv_store.latest_fit(store)
     activity = await clv_store.activity(store, one_id)

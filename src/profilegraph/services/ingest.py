@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from neo4j import AsyncManagedTransaction
-
 from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import Transaction
 from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.store.ingest import claim_events, write_rows
 
@@ -81,7 +80,7 @@ async def _write_batch(store: GraphStore, batch: _Batch, config: IdentityConfig,
     """Write one batch; return how many of its events were new."""
     batch_id = uuid.uuid4().hex
 
-    async def work(tx: AsyncManagedTransaction) -> int:
+    async def work(tx: Transaction) -> int:
         fresh_ids = await claim_events(tx, [e.event_id for e in batch.events], batch_id, utc_now())
         if not fresh_ids:
             return 0

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 
-from neo4j import AsyncManagedTransaction
-
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
 from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import Transaction
 from profilegraph.store.oneids import load_all_evidence
 from profilegraph.store.resolution import apply_plan, load_component, load_memberships, pending_keys
 
@@ -61,7 +60,7 @@ class ResolutionSummary:
 
 
 async def resolve_around(
-    tx: AsyncManagedTransaction,
+    tx: Transaction,
     seeds: Collection[str],
     config: IdentityConfig,
     *,
@@ -97,7 +96,7 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
     must already have produced, so on a consistent graph it changes nothing.
     """
 
-    async def work(tx: AsyncManagedTransaction) -> ResolutionSummary:
+    async def work(tx: Transaction) -> ResolutionSummary:
         now = utc_now()
         evidence = await load_all_evidence(tx, new_lock_token(now))
         state = await load_memberships(tx, list(evidence.nodes))
@@ -125,7 +124,7 @@ async def resolve_pending(store: GraphStore, config: IdentityConfig, *, chunk: i
     while remaining:
         seeds = list(islice(remaining, chunk))
 
-        async def work(tx: AsyncManagedTransaction, seeds: list[str] = seeds) -> frozenset[str]:
+        async def work(tx: Transaction, seeds: list[str] = seeds) -> frozenset[str]:
             return (await resolve_around(tx, seeds, config)).walked
 
         walked = await store.write(work, retry_conflicts=True)

@@ -7,22 +7,30 @@ import uuid
 from collections.abc import Collection, Mapping
 from typing import Any, LiteralString
 
-from neo4j import AsyncManagedTransaction
-
-from profilegraph.store.bolt import GraphStore, Record, run
+from profilegraph.domain.records import (
+    AuditEntry,
+    Conflict,
+    IdentifierKey,
+    IdentifierState,
+    MergeRecord,
+    OneId,
+    PersonStanding,
+)
+from profilegraph.domain.resolution import LinkEvidence
+from profilegraph.store.bolt import GraphStore, Record, Transaction, run
 
 __all__ = [
     "add_cannot_links",
     "add_must_link",
     "audit_of",
     "conflicts",
-    "current_one_id",
+    "person_standing",
     "identifier_state",
     "link_evidence",
     "link_neighbours",
     "members_of",
-    "merged_from",
-    "merges_into",
+    "redirect_of",
+    "retired_into",
     "record_audit",
     "remove_must_links",
     "set_admin_block",
@@ -89,21 +97,21 @@ CREATE (:AuditEntry {audit_id: $audit_id, at: $at, actor: $actor, action: $actio
                      one_ids: $one_ids, identifier_keys: $identifier_keys, detail: $detail})
 """
 
-MERGES_INTO: LiteralString = """
-MATCH (old:Person)-[m:MERGED_INTO]->(:Person {one_id: $one_id})
-RETURN old.one_id AS one_id, m.at AS at, m.reason AS reason ORDER BY at
+RETIRED_INTO: LiteralString = """
+MATCH (old:Person)-[m:MERGED_INTO]->(new:Person {one_id: $one_id})
+RETURN old.one_id AS retired, new.one_id AS survivor, m.at AS at, m.reason AS reason ORDER BY at, retired
 """
 
-MERGED_FROM: LiteralString = """
-MATCH (:Person {one_id: $one_id})-[m:MERGED_INTO]->(new:Person)
-RETURN new.one_id AS one_id, m.at AS at, m.reason AS reason
+REDIRECT_OF: LiteralString = """
+MATCH (old:Person {one_id: $one_id})-[m:MERGED_INTO]->(new:Person)
+RETURN old.one_id AS retired, new.one_id AS survivor, m.at AS at, m.reason AS reason
 """
 
 AUDIT_OF_ONE_ID: LiteralString = """
 MATCH (a:AuditEntry)
 WHERE $one_id IN a.one_ids
 RETURN a.audit_id AS audit_id, a.at AS at, a.actor AS actor, a.action AS action, a.reason AS reason,
-       a.identifier_keys AS identifier_keys, a.detail AS detail
+       a.one_ids AS one_ids, a.identifier_keys AS identifier_keys, a.detail AS detail
 ORDER BY at
 """
 
@@ -118,49 +126,58 @@ LIMIT $limit
 """
 
 
-async def members_of(tx: AsyncManagedTransaction, one_id: str) -> list[str]:
-    return [row["key"] for row in await run(tx, MEMBERS_OF, one_id=one_id)]
+def _merge(row: Record) -> MergeRecord:
+    return MergeRecord(OneId(row["retired"]), OneId(row["survivor"]), row["at"], row["reason"])
 
 
-async def current_one_id(tx: AsyncManagedTransaction, one_id: str) -> Record | None:
+async def members_of(tx: Transaction, one_id: str) -> list[IdentifierKey]:
+    return [IdentifierKey(row["key"]) for row in await run(tx, MEMBERS_OF, one_id=one_id)]
+
+
+async def person_standing(tx: Transaction, one_id: str) -> PersonStanding | None:
     """The Person's status and, for a retired OneID, the active one it redirects to."""
     rows = await run(tx, PERSON_WITH_REDIRECTS, one_id=one_id)
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    return PersonStanding(OneId(row["one_id"]), row["status"], OneId(row["current"]) if row["current"] else None)
 
 
-async def identifier_state(tx: AsyncManagedTransaction, key: str) -> Record | None:
+async def identifier_state(tx: Transaction, key: str) -> IdentifierState | None:
     rows = await run(tx, IDENTIFIER_STATE, key=key)
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    one_id = OneId(row["one_id"]) if row["one_id"] else None
+    return IdentifierState(IdentifierKey(row["key"]), row["status"] or "active", bool(row["admin_blocked"]), one_id)
 
 
-async def link_neighbours(tx: AsyncManagedTransaction, key: str) -> list[str]:
-    return [row["key"] for row in await run(tx, LINK_NEIGHBOURS, key=key)]
+async def link_neighbours(tx: Transaction, key: str) -> list[IdentifierKey]:
+    return [IdentifierKey(row["key"]) for row in await run(tx, LINK_NEIGHBOURS, key=key)]
 
 
-async def add_must_link(tx: AsyncManagedTransaction, a: str, b: str, actor: str, reason: str, now: str) -> None:
+async def add_must_link(tx: Transaction, a: str, b: str, actor: str, reason: str, now: str) -> None:
     a, b = sorted((a, b))
     await run(tx, ADD_MUST_LINK, a=a, b=b, actor=actor, reason=reason, now=now)
 
 
-async def remove_must_links(tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]]) -> None:
+async def remove_must_links(tx: Transaction, pairs: Collection[tuple[str, str]]) -> None:
     if pairs:
         await run(tx, REMOVE_MUST_LINKS, pairs=[list(p) for p in pairs])
 
 
-async def add_cannot_links(
-    tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
-) -> None:
+async def add_cannot_links(tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str) -> None:
     if pairs:
         rows = [sorted(p) for p in pairs]
         await run(tx, ADD_CANNOT_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
 
 
-async def set_admin_block(tx: AsyncManagedTransaction, key: str, blocked: bool) -> bool:
+async def set_admin_block(tx: Transaction, key: str, blocked: bool) -> bool:
     return bool(await run(tx, SET_ADMIN_BLOCK, key=key, blocked=blocked))
 
 
 async def record_audit(
-    tx: AsyncManagedTransaction,
+    tx: Transaction,
     *,
     actor: str,
     action: str,
@@ -187,25 +204,46 @@ async def record_audit(
     return audit_id
 
 
-async def merges_into(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
-    """The retired OneIDs that redirect to ``one_id``."""
-    return await run(tx, MERGES_INTO, one_id=one_id)
+async def retired_into(tx: Transaction, one_id: str) -> list[MergeRecord]:
+    """The retired OneIDs that now redirect to ``one_id``, oldest merge first."""
+    return [_merge(row) for row in await run(tx, RETIRED_INTO, one_id=one_id)]
 
 
-async def merged_from(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
-    """Where ``one_id`` redirects to, if it was retired."""
-    return await run(tx, MERGED_FROM, one_id=one_id)
+async def redirect_of(tx: Transaction, one_id: str) -> MergeRecord | None:
+    """Where ``one_id`` redirects to, if it was retired by a merge."""
+    rows = await run(tx, REDIRECT_OF, one_id=one_id)
+    return _merge(rows[0]) if rows else None
 
 
-async def audit_of(tx: AsyncManagedTransaction, one_id: str) -> list[Record]:
-    return await run(tx, AUDIT_OF_ONE_ID, one_id=one_id)
+async def audit_of(tx: Transaction, one_id: str) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            row["audit_id"], row["at"], row["actor"], row["action"], row["reason"],
+            tuple(OneId(o) for o in row["one_ids"] or ()),
+            tuple(IdentifierKey(k) for k in row["identifier_keys"] or ()),
+            json.loads(row["detail"]) if row["detail"] else {},
+        )
+        for row in await run(tx, AUDIT_OF_ONE_ID, one_id=one_id)
+    ]
 
 
-async def conflicts(store: GraphStore, status: str, limit: int) -> list[Record]:
-    return await store.query(CONFLICTS, status=status, limit=limit)
+async def conflicts(store: GraphStore, status: str, limit: int) -> list[Conflict]:
+    return [
+        Conflict(
+            row["conflict_id"], IdentifierKey(row["a"]), IdentifierKey(row["b"]), row["rule"], row["detail"],
+            row["detected_at"], row["one_id_a"], row["one_id_b"],
+        )
+        for row in await store.query(CONFLICTS, status=status, limit=limit)
+    ]
 
 
-async def link_evidence(tx: AsyncManagedTransaction, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+async def link_evidence(tx: Transaction, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], LinkEvidence]:
     """The full evidence of links, by canonical (smaller key, larger key) pair."""
     rows = await run(tx, LINK_EVIDENCE, pairs=[list(p) for p in pairs])
-    return {(row["a"], row["b"]): row for row in rows}
+    return {
+        (row["a"], row["b"]): LinkEvidence(
+            row["a"], row["b"], row["first_seen"], row["last_seen"], int(row["count"]),
+            tuple(row["sources"] or ()), tuple(row["event_ids"] or ()),
+        )
+        for row in rows
+    }

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncGraphDatabase
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from profilegraph.errors import (
@@ -32,18 +32,18 @@ from profilegraph.errors import (
     GraphUnavailableError,
 )
 from profilegraph.store.embedded import BoltEndpoint
+from profilegraph.store.ports import Transaction, Work
 
-__all__ = ["GraphProduct", "GraphStore", "Record", "Work"]
+__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "run"]
 
 T = TypeVar("T")
 Record = dict[str, Any]
-Work = Callable[[AsyncManagedTransaction], Awaitable[T]]
 
 _CONFLICT_ATTEMPTS = 8
 
 
-async def _records(tx: AsyncManagedTransaction, query: LiteralString, params: Mapping[str, Any]) -> list[Record]:
-    result = await tx.run(query, params)
+async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+    result = await tx.run(query, dict(params))
     return [record.data() async for record in result]
 
 
@@ -170,6 +170,6 @@ class GraphStore:
 PING: LiteralString = "RETURN 1 AS ok"
 
 
-async def run(tx: AsyncManagedTransaction, query: LiteralString, **params: Any) -> list[Record]:
+async def run(tx: Transaction, query: LiteralString, **params: Any) -> list[Record]:
     """Run ``query`` inside ``tx`` and collect its records; for multi-statement transactions."""
     return await _records(tx, query, params)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from neo4j import AsyncManagedTransaction
-
 from profilegraph.domain.resolution import Evidence, IdentifierNode, LinkEvidence, pair
-from profilegraph.store.bolt import GraphStore, run
+from profilegraph.store.bolt import GraphStore, Transaction, run
 
 __all__ = ["load_all_evidence", "one_id_map"]
 
@@ -35,7 +33,7 @@ RETURN i.key AS key, p.one_id AS one_id
 """
 
 
-async def load_all_evidence(tx: AsyncManagedTransaction, lock_token: str) -> Evidence:
+async def load_all_evidence(tx: Transaction, lock_token: str) -> Evidence:
     """Every identifier (each locked with ``lock_token`` and marked resolved) and every link and constraint."""
     nodes = {
         row["key"]: IdentifierNode(
