@@ -29,9 +29,7 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from servers import BACKENDS, graph_server  # noqa: E402
-
-from profilegraph.domain.clv import (  # noqa: E402
+from profilegraph.domain.clv import (
     BgNbdParams,
     CustomerSummary,
     GammaGammaParams,
@@ -42,15 +40,16 @@ from profilegraph.domain.clv import (  # noqa: E402
     fit_gamma_gamma,
     summarise,
 )
-from profilegraph.domain.identifiers import IdentityConfig  # noqa: E402
-from profilegraph.domain.lifecycle import LifecycleConfig  # noqa: E402
-from profilegraph.domain.rfm import rfm_cuts  # noqa: E402
-from profilegraph.domain.valuation import ClvModel, Population, figures, predict  # noqa: E402
-from profilegraph.services.cdnow import cdnow_events  # noqa: E402
-from profilegraph.services.clv import fit_population  # noqa: E402
-from profilegraph.services.ingest import ingest_lines  # noqa: E402
-from profilegraph.store.bolt import GraphStore  # noqa: E402
-from profilegraph.store.migrate import apply_migrations  # noqa: E402
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.lifecycle import LifecycleConfig
+from profilegraph.domain.rfm import rfm_cuts
+from profilegraph.domain.valuation import ClvModel, Population, figures, predict
+from profilegraph.services.cdnow import cdnow_events
+from profilegraph.services.clv import fit_population
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.migrate import apply_migrations
+from servers import BACKENDS, graph_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "CDNOW_sample.txt"
@@ -83,11 +82,13 @@ def fit_against_lifetimes(path: Path, repeats: int) -> dict[str, object]:
     from lifetimes import BetaGeoFitter
 
     summaries = cdnow_summaries(path)
-    frame = pd.DataFrame({
-        "frequency": [s.frequency for s in summaries],
-        "recency": [s.recency for s in summaries],
-        "T": [s.age for s in summaries],
-    })
+    frame = pd.DataFrame(
+        {
+            "frequency": [s.frequency for s in summaries],
+            "recency": [s.recency for s in summaries],
+            "T": [s.age for s in summaries],
+        }
+    )
     ours, params = timed(lambda: fit_bgnbd(collapse(summaries)), repeats)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -129,34 +130,55 @@ def million(customers: int, repeats: int) -> dict[str, object]:
     data = simulate(customers)
     seconds, params = timed(lambda: fit_bgnbd(Rows.from_arrays(data[:, 0], data[:, 1], data[:, 2])), repeats)
     collapse_s, rows = timed(lambda: Rows.from_arrays(data[:, 0], data[:, 1], data[:, 2]), repeats)
-    return {"customers": len(data), "unique_rows": len(rows.x), "collapse_and_fit_s": seconds,  # type: ignore[union-attr]
-            "collapse_s": collapse_s, "fitted": {k: round(v, 4) for k, v in params.__dict__.items()}}  # type: ignore[union-attr]
+    return {
+        "customers": len(data),
+        "unique_rows": len(rows.x),
+        "collapse_and_fit_s": seconds,  # type: ignore[union-attr]
+        "collapse_s": collapse_s,
+        "fitted": {k: round(v, 4) for k, v in params.__dict__.items()},
+    }  # type: ignore[union-attr]
 
 
 def scoring(profiles: int, repeats: int) -> dict[str, float]:
     summaries = cdnow_summaries(SAMPLE)
     model = ClvModel(
-        fitted_at="2026-01-01T00:00:00Z", until=CALIBRATION_END, unit="weeks", customers=len(summaries),
-        bgnbd=BgNbdParams(0.243, 4.414, 0.793, 2.426), pareto_nbd=ParetoNbdParams(0.553, 10.578, 0.606, 11.669),
-        gamma_gamma=GammaGammaParams(6.25, 3.74, 15.44), rfm=rfm_cuts([10, 50, 100], [1, 2, 3], [10, 20, 40]),
-        high_value_cutoff=100.0, reference_horizon_days=365, annual_discount_rate=0.1,
+        fitted_at="2026-01-01T00:00:00Z",
+        until=CALIBRATION_END,
+        unit="weeks",
+        customers=len(summaries),
+        bgnbd=BgNbdParams(0.243, 4.414, 0.793, 2.426),
+        pareto_nbd=ParetoNbdParams(0.553, 10.578, 0.606, 11.669),
+        gamma_gamma=GammaGammaParams(6.25, 3.74, 15.44),
+        rfm=rfm_cuts([10, 50, 100], [1, 2, 3], [10, 20, 40]),
+        high_value_cutoff=100.0,
+        reference_horizon_days=365,
+        annual_discount_rate=0.1,
     )
     rnd = np.random.default_rng(3)
     picks = rnd.integers(0, len(summaries), profiles)
     people = Population(
-        np.array([summaries[i].frequency for i in picks], float), np.array([summaries[i].recency for i in picks]),
-        np.array([summaries[i].age for i in picks]), np.array([summaries[i].monetary for i in picks]),
+        np.array([summaries[i].frequency for i in picks], float),
+        np.array([summaries[i].recency for i in picks]),
+        np.array([summaries[i].age for i in picks]),
+        np.array([summaries[i].monetary for i in picks]),
     )
     batch, _ = timed(lambda: predict(model, people, 365), repeats)
     purchases = [(CALIBRATION_END - timedelta(days=int(d)), 20.0) for d in (3, 40, 90, 200)]
     reads = 2000
     single, _ = timed(lambda: [figures(model, purchases, CALIBRATION_END, 365) for _ in range(reads)], repeats)
-    return {"profiles": profiles, "batch_s": batch, "batch_profiles_per_s": profiles / batch,
-            "single_read_profiles_per_s": reads / single}
+    return {
+        "profiles": profiles,
+        "batch_s": batch,
+        "batch_profiles_per_s": profiles / batch,
+        "single_read_profiles_per_s": reads / single,
+    }
 
 
-async def _from_graph(backend: str, path: Path, repeats: int) -> dict[str, object]:
-    events = [json.dumps(event) for event in cdnow_events(path.read_text().splitlines())]
+def _cdnow_lines(path: Path) -> list[str]:
+    return [json.dumps(event) for event in cdnow_events(path.read_text().splitlines())]
+
+
+async def _from_graph(backend: str, events: list[str], repeats: int) -> dict[str, object]:
     with graph_server(backend, heap="2g", page_cache="1g") as server:
         store = await GraphStore.connect(server.endpoint)
         try:
@@ -168,15 +190,25 @@ async def _from_graph(backend: str, path: Path, repeats: int) -> dict[str, objec
             for _ in range(repeats):
                 started = time.perf_counter()
                 model = await fit_population(
-                    store, until=CALIBRATION_END, unit="weeks", annual_discount_rate=0.1,
-                    reference_horizon_days=365, lifecycle_config=LifecycleConfig(),
+                    store,
+                    until=CALIBRATION_END,
+                    unit="weeks",
+                    annual_discount_rate=0.1,
+                    reference_horizon_days=365,
+                    lifecycle_config=LifecycleConfig(),
                 )
                 fits.append(time.perf_counter() - started)
         finally:
             await store.close()
-    return {"server": server.description, "orders": len(events), "load_s": load_s,
-            "load_orders_per_s": len(events) / load_s, "read_and_fit_s": statistics.median(fits),
-            "customers": model.customers, "bgnbd_r": round(model.bgnbd.r, 4)}
+    return {
+        "server": server.description,
+        "orders": len(events),
+        "load_s": load_s,
+        "load_orders_per_s": len(events) / load_s,
+        "read_and_fit_s": statistics.median(fits),
+        "customers": model.customers,
+        "bgnbd_r": round(model.bgnbd.r, 4),
+    }
 
 
 def main() -> None:
@@ -184,19 +216,29 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--profiles", type=int, default=100_000)
-    parser.add_argument("--backend", choices=BACKENDS, default="embedded",
-                        help="The graph server of the graph section: the embedded ArcadeDB or a local Neo4j 5.")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="embedded",
+        help="The graph server of the graph section: the embedded ArcadeDB or a local Neo4j 5.",
+    )
     args = parser.parse_args()
     report = {
         "machine": f"{platform.machine()}, Python {platform.python_version()}, 2 cores",
         "cdnow_sample": fit_against_lifetimes(SAMPLE, args.repeats),
         "cdnow_master": fit_against_lifetimes(MASTER, args.repeats) if MASTER.exists() else None,
         "million": million(args.customers, args.repeats),
-        "gamma_gamma_sample_s": timed(lambda: fit_gamma_gamma(
-            np.array([s.frequency for s in cdnow_summaries(SAMPLE)], float),
-            np.array([s.monetary for s in cdnow_summaries(SAMPLE)], float)), 3)[0],
+        "gamma_gamma_sample_s": timed(
+            lambda: fit_gamma_gamma(
+                np.array([s.frequency for s in cdnow_summaries(SAMPLE)], float),
+                np.array([s.monetary for s in cdnow_summaries(SAMPLE)], float),
+            ),
+            3,
+        )[0],
         "scoring": scoring(args.profiles, args.repeats),
-        "graph": asyncio.run(_from_graph(args.backend, MASTER if MASTER.exists() else SAMPLE, min(args.repeats, 3))),
+        "graph": asyncio.run(
+            _from_graph(args.backend, _cdnow_lines(MASTER if MASTER.exists() else SAMPLE), min(args.repeats, 3))
+        ),
     }
     print(json.dumps(report, indent=2, default=str))
 

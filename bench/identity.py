@@ -26,17 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from identity_data import generate  # noqa: E402
-from servers import BACKENDS, graph_server, jvm_peak_mib  # noqa: E402
-
-from profilegraph.domain.events import Event, parse_line  # noqa: E402
-from profilegraph.domain.identifiers import IdentityConfig  # noqa: E402
-from profilegraph.services.ingest import ingest_lines  # noqa: E402
-from profilegraph.store.bolt import GraphStore  # noqa: E402
-from profilegraph.domain.evidence import build_rows  # noqa: E402
-from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS  # noqa: E402
-from profilegraph.store.migrate import apply_migrations  # noqa: E402
-from profilegraph.store.oneids import one_id_map  # noqa: E402
+from identity_data import generate
+from profilegraph.domain.events import Event, parse_line
+from profilegraph.domain.evidence import build_rows
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS
+from profilegraph.store.migrate import apply_migrations
+from profilegraph.store.oneids import one_id_map
+from servers import BACKENDS, graph_server, jvm_peak_mib
 
 CONFIG = IdentityConfig()
 
@@ -90,8 +89,11 @@ async def _with_server(backend: str, heap: str, work) -> tuple[float, object, fl
 async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> None:
     """The baseline: the same identifiers and links, UNWIND MERGE, no resolution, no facts."""
     for start in range(0, len(lines), batch_size):
-        events = [e for n, line in enumerate(lines[start : start + batch_size], start + 1)
-                  if isinstance(e := parse_line(line, n, CONFIG), Event)]
+        events = [
+            e
+            for n, line in enumerate(lines[start : start + batch_size], start + 1)
+            if isinstance(e := parse_line(line, n, CONFIG), Event)
+        ]
         rows = build_rows(events, CONFIG)
 
         async def work(tx, rows=rows):  # type: ignore[no-untyped-def]
@@ -128,17 +130,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--heap", default="4g")
-    parser.add_argument("--backend", choices=BACKENDS, default="embedded",
-                        help="The graph server: the embedded ArcadeDB or a local Neo4j 5 (page cache 2g).")
-    parser.add_argument("--resolve-each-batch", action="store_true",
-                        help="Resolve in every batch's transaction (the live path) instead of the import's bulk mode.")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="embedded",
+        help="The graph server: the embedded ArcadeDB or a local Neo4j 5 (page cache 2g).",
+    )
+    parser.add_argument(
+        "--resolve-each-batch",
+        action="store_true",
+        help="Resolve in every batch's transaction (the live path) instead of the import's bulk mode.",
+    )
     args = parser.parse_args()
 
     lines, truth = generate(args.events)
     ceiling = recall_ceiling(lines, truth)
     deferred = not args.resolve_each_batch
     runs = [
-        asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred)) for _ in range(args.runs)
+        asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred))
+        for _ in range(args.runs)
     ]
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     report = {

@@ -33,8 +33,15 @@ class Person:
 
 
 def _phone_spelling(rnd: random.Random, digits: str) -> str:
-    return rnd.choice([digits, f"+86{digits}", f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}",
-                       f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"0086{digits}"])
+    return rnd.choice(
+        [
+            digits,
+            f"+86{digits}",
+            f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}",
+            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
+            f"0086{digits}",
+        ]
+    )
 
 
 def _person(rnd: random.Random, index: int) -> Person:
@@ -48,7 +55,9 @@ def _person(rnd: random.Random, index: int) -> Person:
         ids["email"] = [{"type": "email", "value": f"user{index}@example{index % 7}.com"}]
     if rnd.random() < 0.6:
         ids["wechat_unionid"] = [{"type": "wechat_unionid", "value": f"un{index}"}]
-        ids["wechat_openid"] = [{"type": "wechat_openid", "value": f"op{index}-{app}"} for app in range(rnd.randint(1, 2))]
+        ids["wechat_openid"] = [
+            {"type": "wechat_openid", "value": f"op{index}-{app}"} for app in range(rnd.randint(1, 2))
+        ]
     if rnd.random() < 0.4:
         ids["alipay_uid"] = [{"type": "alipay_uid", "value": f"ali{index}"}]
     if rnd.random() < 0.5:
@@ -75,7 +84,11 @@ def generate(events: int, seed: int = 1) -> tuple[list[str], dict[str, int]]:
     config = IdentityConfig()
     people = [_person(rnd, i) for i in range(max(events // 8, 2))]
     families = [people[i : i + rnd.randint(2, 4)] for i in range(0, len(people), 40)]
-    tablets = {id(member): {"type": "device_id", "value": f"tablet-{n}"} for n, family in enumerate(families) for member in family}
+    tablets = {
+        id(member): {"type": "device_id", "value": f"tablet-{n}"}
+        for n, family in enumerate(families)
+        for member in family
+    }
     kiosks = [{"type": "device_id", "value": f"kiosk-{k}"} for k in range(max(len(people) // 300, 1))]
     owners: dict[str, set[int]] = {}
     lines: list[str] = []

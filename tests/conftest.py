@@ -52,7 +52,9 @@ def selected_backends() -> list[str]:
     names = [name.strip() for name in os.environ.get(BACKEND_VARIABLE, "embedded").split(",") if name.strip()]
     unknown = [name for name in names if name not in BACKENDS]
     if unknown or not names:
-        raise pytest.UsageError(f"{BACKEND_VARIABLE}={os.environ.get(BACKEND_VARIABLE)!r}: choose from {', '.join(BACKENDS)}")
+        raise pytest.UsageError(
+            f"{BACKEND_VARIABLE}={os.environ.get(BACKEND_VARIABLE)!r}: choose from {', '.join(BACKENDS)}"
+        )
     return names
 
 
@@ -131,7 +133,9 @@ def test_graph(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     backend: str = request.param
     server: LocalNeo4j | None = None
     if backend == "embedded":
-        graph = TestGraph(backend, request.getfixturevalue("embedded_endpoint"), request.getfixturevalue("embedded_data_dir"))
+        graph = TestGraph(
+            backend, request.getfixturevalue("embedded_endpoint"), request.getfixturevalue("embedded_data_dir")
+        )
     elif backend == "neo4j-local":
         server = LocalNeo4j(tmp_path_factory.mktemp("neo4j"), heap="1g", page_cache="512m")
         graph = TestGraph(backend, server.start(), tmp_path_factory.mktemp("scratch"))
@@ -170,4 +174,4 @@ async def session_store(test_graph: TestGraph) -> AsyncIterator[GraphStore]:
 async def graph_store(session_store: GraphStore) -> AsyncIterator[GraphStore]:
     """A migrated store whose data is cleared before each test."""
     await session_store.execute(CLEAR_DATA)
-    yield session_store
+    return session_store

@@ -10,15 +10,13 @@ from hypothesis import strategies as st
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import one_id_map
 
-IDENTIFIER_POOL = [
-    {"type": "phone", "value": f"+86 139 0000 00{i:02d}"} for i in range(6)
-] + [
-    {"type": "member_id", "value": f"M{i}"} for i in range(4)
-] + [
-    {"type": "wechat_unionid", "value": f"u{i}"} for i in range(3)
-] + [
-    {"type": "device_id", "value": f"dev-{i}"} for i in range(3)
-] + [{"type": "phone", "value": "13800138000"}]  # blocked
+IDENTIFIER_POOL = (
+    [{"type": "phone", "value": f"+86 139 0000 00{i:02d}"} for i in range(6)]
+    + [{"type": "member_id", "value": f"M{i}"} for i in range(4)]
+    + [{"type": "wechat_unionid", "value": f"u{i}"} for i in range(3)]
+    + [{"type": "device_id", "value": f"dev-{i}"} for i in range(3)]
+    + [{"type": "phone", "value": "13800138000"}]
+)  # blocked
 
 
 def identify(event_id: str, day: int, *identifiers: dict[str, str], source: str = "app") -> str:

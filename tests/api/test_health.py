@@ -53,8 +53,12 @@ def test_readyz_is_503_once_the_graph_stops_answering(test_graph: TestGraph, tmp
     )
     endpoint = server.start()
     try:
-        settings = Settings(neo4j_uri=endpoint.uri, neo4j_user=endpoint.user, neo4j_password=endpoint.password,
-                            neo4j_database=endpoint.database)
+        settings = Settings(
+            neo4j_uri=endpoint.uri,
+            neo4j_user=endpoint.user,
+            neo4j_password=endpoint.password,
+            neo4j_database=endpoint.database,
+        )
         with TestClient(create_app(settings)) as client:
             assert client.get("/readyz").status_code == 200
             server.stop()

@@ -49,8 +49,13 @@ def test_the_sample_has_its_2357_customers_and_946_repeat_buyers(summaries: list
 
 def test_bgnbd_fit_matches_the_published_parameters(summaries: list[CustomerSummary]) -> None:
     fitted = fit_bgnbd(collapse(summaries))
-    for value, published in [(fitted.r, 0.243), (fitted.alpha, 4.414), (fitted.a, 0.793), (fitted.b, 2.426),
-                             (fitted.log_likelihood, -9582.4)]:
+    for value, published in [
+        (fitted.r, 0.243),
+        (fitted.alpha, 4.414),
+        (fitted.a, 0.793),
+        (fitted.b, 2.426),
+        (fitted.log_likelihood, -9582.4),
+    ]:
         assert _close(value, published), (value, published)
 
 
@@ -76,13 +81,17 @@ def test_conditional_expected_purchases_spot_check() -> None:
 
 def test_pareto_nbd_stays_finite_for_heavy_buyers() -> None:
     # x=132, t_x=T=200: where other implementations return NaN
-    ll = pareto_nbd_log_likelihood(0.553, 10.578, 0.606, 11.669, np.array([132.0]), np.array([200.0]), np.array([200.0]))
+    ll = pareto_nbd_log_likelihood(
+        0.553, 10.578, 0.606, 11.669, np.array([132.0]), np.array([200.0]), np.array([200.0])
+    )
     assert np.isfinite(ll).all()
 
 
 def test_p_alive_is_one_without_repeats_and_falls_with_silence() -> None:
     params = BgNbdParams(0.243, 4.414, 0.793, 2.426)
-    alive = bgnbd_probability_alive(params, np.array([0.0, 3.0, 3.0]), np.array([0.0, 30.0, 5.0]), np.array([30.0, 30.0, 30.0]))
+    alive = bgnbd_probability_alive(
+        params, np.array([0.0, 3.0, 3.0]), np.array([0.0, 30.0, 5.0]), np.array([30.0, 30.0, 30.0])
+    )
     assert alive[0] == 1.0
     assert 0 < alive[2] < alive[1] <= 1.0
 

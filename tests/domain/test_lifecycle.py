@@ -14,7 +14,9 @@ def days_ago(*ago: int) -> list[date]:
 
 
 def test_identified_without_orders_is_potential() -> None:
-    stage = lifecycle(LifecycleFacts(first_seen=date(2026, 5, 1), order_days=[], interaction_days=days_ago(3)), TODAY, CONFIG)
+    stage = lifecycle(
+        LifecycleFacts(first_seen=date(2026, 5, 1), order_days=[], interaction_days=days_ago(3)), TODAY, CONFIG
+    )
     assert (stage.stage, stage.since, stage.tier) == (Stage.POTENTIAL, date(2026, 5, 1), Tier.GROWABLE)
 
 
@@ -26,25 +28,40 @@ def test_a_first_order_within_the_window_is_new() -> None:
 def test_silence_beyond_the_threshold_is_dormant_from_when_it_crossed() -> None:
     stage = lifecycle(LifecycleFacts(date(2025, 1, 1), days_ago(200, 100), days_ago(60)), TODAY, CONFIG)
     assert (stage.stage, stage.since) == (Stage.DORMANT, TODAY - timedelta(days=60) + timedelta(days=45))
-    assert lifecycle(LifecycleFacts(date(2025, 1, 1), days_ago(200, 100), days_ago(60)), TODAY,
-                     LifecycleConfig(dormant_days=90)).stage == Stage.ACTIVE
+    assert (
+        lifecycle(
+            LifecycleFacts(date(2025, 1, 1), days_ago(200, 100), days_ago(60)), TODAY, LifecycleConfig(dormant_days=90)
+        ).stage
+        == Stage.ACTIVE
+    )
 
 
 def test_low_p_alive_is_churned() -> None:
     facts = LifecycleFacts(date(2025, 1, 1), days_ago(300, 200), [], p_alive=0.05, churned_since=date(2026, 2, 1))
-    assert (lifecycle(facts, TODAY, CONFIG).stage, lifecycle(facts, TODAY, CONFIG).since) == (Stage.CHURNED, date(2026, 2, 1))
+    assert (lifecycle(facts, TODAY, CONFIG).stage, lifecycle(facts, TODAY, CONFIG).since) == (
+        Stage.CHURNED,
+        date(2026, 2, 1),
+    )
 
 
 def test_top_predicted_value_is_high_value() -> None:
-    facts = LifecycleFacts(date(2025, 1, 1), days_ago(300, 100, 5), [], p_alive=0.9, predicted=900.0,
-                           high_value_cutoff=500.0, fitted_at=date(2026, 6, 1))
+    facts = LifecycleFacts(
+        date(2025, 1, 1),
+        days_ago(300, 100, 5),
+        [],
+        p_alive=0.9,
+        predicted=900.0,
+        high_value_cutoff=500.0,
+        fitted_at=date(2026, 6, 1),
+    )
     stage = lifecycle(facts, TODAY, CONFIG)
     assert (stage.stage, stage.tier, stage.since) == (Stage.HIGH_VALUE, Tier.HIGH_VALUE, date(2026, 6, 1))
 
 
 def test_active_since_the_return_after_the_last_long_gap() -> None:
-    facts = LifecycleFacts(date(2025, 1, 1), days_ago(300, 200, 20), days_ago(10), p_alive=0.8, predicted=10.0,
-                           high_value_cutoff=500.0)
+    facts = LifecycleFacts(
+        date(2025, 1, 1), days_ago(300, 200, 20), days_ago(10), p_alive=0.8, predicted=10.0, high_value_cutoff=500.0
+    )
     stage = lifecycle(facts, TODAY, CONFIG)
     assert (stage.stage, stage.since, stage.tier) == (Stage.ACTIVE, TODAY - timedelta(days=20), Tier.GROWABLE)
 

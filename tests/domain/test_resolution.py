@@ -25,7 +25,7 @@ PLAIN = IdentityConfig(
 
 
 def node(key: str, first_seen: str = "2026-01-01T00:00:00Z") -> IdentifierNode:
-    return IdentifierNode(key, key.split(":")[0], first_seen)
+    return IdentifierNode(key, key.split(":", maxsplit=1)[0], first_seen)
 
 
 def link(a: str, b: str, first_seen: str = "2026-01-01T00:00:00Z") -> LinkEvidence:
@@ -34,7 +34,7 @@ def link(a: str, b: str, first_seen: str = "2026-01-01T00:00:00Z") -> LinkEviden
 
 
 def evidence(links: list[LinkEvidence], *extra: str, **kwargs: object) -> Evidence:
-    keys = {k for l in links for k in (l.a, l.b)} | set(extra)
+    keys = {k for lk in links for k in (lk.a, lk.b)} | set(extra)
     return Evidence({k: node(k) for k in keys}, tuple(links), **kwargs)  # type: ignore[arg-type]
 
 
@@ -107,19 +107,25 @@ graphs = st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), max_size=40
 
 
 @given(graphs)
-def test_without_limits_blocks_or_shared_identifiers_the_partition_is_connected_components(edges: list[tuple[int, int]]) -> None:
+def test_without_limits_blocks_or_shared_identifiers_the_partition_is_connected_components(
+    edges: list[tuple[int, int]],
+) -> None:
     links = [link(f"x:{a}", f"x:{b}") for a, b in edges if a != b]
     ev = evidence(links, *(f"x:{i}" for i in range(25)))
     graph = nx.Graph()
     graph.add_nodes_from(ev.nodes)
-    graph.add_edges_from((l.a, l.b) for l in links)
+    graph.add_edges_from((lk.a, lk.b) for lk in links)
     assert partition(ev, PLAIN) == {frozenset(c) for c in nx.connected_components(graph)}
 
 
 typed_links = st.lists(
     st.tuples(
-        st.sampled_from(["phone:+1", "phone:+2", "member_id:a", "member_id:b", "device_id:d", "email:e@x.y", "device_id:k"]),
-        st.sampled_from(["phone:+3", "member_id:c", "wechat_unionid:u", "wechat_unionid:v", "device_id:d", "email:f@x.y"]),
+        st.sampled_from(
+            ["phone:+1", "phone:+2", "member_id:a", "member_id:b", "device_id:d", "email:e@x.y", "device_id:k"]
+        ),
+        st.sampled_from(
+            ["phone:+3", "member_id:c", "wechat_unionid:u", "wechat_unionid:v", "device_id:d", "email:f@x.y"]
+        ),
         st.integers(1, 28),
     ),
     max_size=25,
@@ -141,10 +147,10 @@ def test_the_partition_does_not_depend_on_the_order_of_the_evidence(
 def test_resolving_components_separately_equals_resolving_everything(raw: list[tuple[str, str, int]]) -> None:
     links = [link(a, b, f"2026-02-{day:02d}T00:00:00Z") for a, b, day in raw if a != b]
     whole = partition(evidence(links))
-    graph = nx.Graph((l.a, l.b) for l in links)
+    graph = nx.Graph((lk.a, lk.b) for lk in links)
     parts: set[frozenset[str]] = set()
     for component in nx.connected_components(graph):
-        parts |= partition(evidence([l for l in links if l.a in component]))
+        parts |= partition(evidence([lk for lk in links if lk.a in component]))
     assert parts == whole
 
 
@@ -153,7 +159,10 @@ def _ids() -> itertools.count[int]:
 
 
 def test_when_oneids_join_the_oldest_anchor_survives_and_the_other_redirects() -> None:
-    nodes = {"phone:+1": node("phone:+1", "2026-01-01T00:00:00Z"), "email:a@b.c": node("email:a@b.c", "2026-03-01T00:00:00Z")}
+    nodes = {
+        "phone:+1": node("phone:+1", "2026-01-01T00:00:00Z"),
+        "email:a@b.c": node("email:a@b.c", "2026-03-01T00:00:00Z"),
+    }
     ev = Evidence(nodes, (link("phone:+1", "email:a@b.c"),))
     persons = {
         "old": PersonState("old", "2026-01-01T00:00:00Z", "phone:+1"),
@@ -184,7 +193,10 @@ def test_after_a_split_the_part_holding_the_anchor_keeps_the_oneid() -> None:
 
 
 def test_weak_identifiers_are_never_anchors_when_a_strong_one_exists() -> None:
-    nodes = {"device_id:d": node("device_id:d", "2025-01-01T00:00:00Z"), "phone:+1": node("phone:+1", "2026-01-01T00:00:00Z")}
+    nodes = {
+        "device_id:d": node("device_id:d", "2025-01-01T00:00:00Z"),
+        "phone:+1": node("phone:+1", "2026-01-01T00:00:00Z"),
+    }
     ev = Evidence(nodes, (link("device_id:d", "phone:+1"),))
     plan = plan_one_ids(resolve(ev, CONFIG), nodes, {}, {}, CONFIG, lambda: "n")
     assert plan.created == {"n": "phone:+1"}

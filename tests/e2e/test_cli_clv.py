@@ -33,8 +33,9 @@ async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
     assert fit["customers"] == 2357
     assert fit["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
 
-    shown = _cli(test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of",
-                 "1997-09-30", "--json")
+    shown = _cli(
+        test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30", "--json"
+    )
     assert shown.returncode == 0, shown.stderr
     value = json.loads(shown.stdout)
     assert value["clv"]["expected_purchases"] == pytest.approx(1.226, abs=0.002)
@@ -47,4 +48,5 @@ async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
 
     missing = _cli(test_graph, "clv", "show", "oid_missing", "--json")
     assert missing.returncode == 1
-    assert "NOT_FOUND" in missing.stderr and "oid_missing" in missing.stderr
+    assert "NOT_FOUND" in missing.stderr
+    assert "oid_missing" in missing.stderr

@@ -21,7 +21,12 @@ MEMBER = {"type": "member_id", "value": "M1"}
 def _cli(graph: TestGraph, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "profilegraph", *args],
-        input=stdin, capture_output=True, text=True, env=graph.cli_env(), timeout=120,
+        check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=graph.cli_env(),
+        timeout=120,
     )
 
 
@@ -32,10 +37,19 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     await store.execute(CLEAR_DATA)
     await store.close()
     events = tmp_path / "events.ndjson"
-    bad = '{"event_id": "x", "type": "identify", "ts": "2026-01-01T00:00:00Z", "identifiers": [{"type": "fax", "value": "1"}]}'
+    bad = json.dumps(
+        {
+            "event_id": "x",
+            "type": "identify",
+            "ts": "2026-01-01T00:00:00Z",
+            "identifiers": [{"type": "fax", "value": "1"}],
+        }
+    )
     latin1 = '{"event_id": "y", "note": "caf\xe9"}'.encode("latin-1")
     events.write_bytes(
-        b"\n".join([identify("e1", 1, PHONE, MEMBER).encode(), bad.encode(), latin1, identify("e2", 2, MEMBER).encode()])
+        b"\n".join(
+            [identify("e1", 1, PHONE, MEMBER).encode(), bad.encode(), latin1, identify("e2", 2, MEMBER).encode()]
+        )
         + b"\n"
     )
     errors = tmp_path / "rejected.ndjson"
@@ -65,12 +79,15 @@ def _households(count: int) -> list[str]:
     lines = []
     for n in range(count):
         person = n // 3
-        lines.append(identify(
-            f"k-{n}", 1 + n % 28,
-            {"type": "phone", "value": f"+86 139 {person // 10000:04d} {person % 10000:04d}"},
-            {"type": "member_id", "value": f"M{person}"},
-            {"type": "device_id", "value": f"dev-{person}-{n % 2}"},
-        ))
+        lines.append(
+            identify(
+                f"k-{n}",
+                1 + n % 28,
+                {"type": "phone", "value": f"+86 139 {person // 10000:04d} {person % 10000:04d}"},
+                {"type": "member_id", "value": f"M{person}"},
+                {"type": "device_id", "value": f"dev-{person}-{n % 2}"},
+            )
+        )
     return lines
 
 
@@ -96,7 +113,9 @@ async def test_an_importer_killed_with_sigkill_and_run_again_ends_as_one_clean_r
         await store.execute(CLEAR_DATA)
         importer = subprocess.Popen(
             [sys.executable, "-m", "profilegraph", "import", str(events), "--batch-size", "200"],
-            env=test_graph.cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=test_graph.cli_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 120

@@ -5,7 +5,7 @@ from typing import LiteralString
 import pytest
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.errors import NotFoundError, InvalidInputError
+from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services import admin
 from profilegraph.services.ingest import ingest_lines
 from profilegraph.store.bolt import GraphStore
@@ -35,7 +35,8 @@ async def test_merge_joins_two_oneids_and_the_retired_one_redirects(graph_store:
     history = await admin.merge_history(graph_store, young)
     assert (history.status, history.current) == ("retired", old)
     assert [r.retired for r in (await admin.merge_history(graph_store, old)).merged_from] == [young]
-    assert history.merged_into is not None and history.merged_into.survivor == old
+    assert history.merged_into is not None
+    assert history.merged_into.survivor == old
     # a later event cannot undo an admin merge, nor does it need evidence
     await _ingest(graph_store, identify("e3", 3, OTHER_PHONE, {"type": "device_id", "value": "d9"}))
     assert len(await partition(graph_store)) == 1
@@ -63,7 +64,9 @@ async def test_split_moves_identifiers_out_for_good(graph_store: GraphStore) -> 
 async def test_split_refuses_identifiers_that_are_not_members(graph_store: GraphStore) -> None:
     ids = await _ingest(graph_store, identify("e1", 1, PHONE, EMAIL))
     with pytest.raises(InvalidInputError, match="not identifiers of"):
-        await admin.split_profile(graph_store, CONFIG, ids["email:li@example.com"], ["member_id:M9"], actor="a", reason="r")
+        await admin.split_profile(
+            graph_store, CONFIG, ids["email:li@example.com"], ["member_id:M9"], actor="a", reason="r"
+        )
 
 
 async def test_blocking_an_identifier_unlinks_it_and_unblocking_restores(graph_store: GraphStore) -> None:
@@ -89,7 +92,9 @@ async def test_explain_gives_the_path_of_accepted_links_with_evidence(graph_stor
 
 
 async def test_explain_names_the_type_limit_that_refused_a_link(graph_store: GraphStore) -> None:
-    await _ingest(graph_store, identify("e1", 1, PHONE, MEMBER), identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"}))
+    await _ingest(
+        graph_store, identify("e1", 1, PHONE, MEMBER), identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"})
+    )
     explanation = await admin.explain_link(graph_store, CONFIG, "member_id:M1", "member_id:M2")
     assert not explanation.linked
     assert [s.refused_by for s in explanation.path] == [None, "type_limit"]

@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from profilegraph.errors import GraphConstraintError
 
+from profilegraph.errors import GraphConstraintError
 from profilegraph.store.bolt import GraphProduct, GraphStore, is_retryable_conflict
 from tests.conftest import TestGraph
 

@@ -8,8 +8,8 @@ from typing import LiteralString
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.events import parse_line
+from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.ingest import _next_batch, _write_batch, ingest_lines
 from profilegraph.services.resolution import resolve_full
 from profilegraph.store.bolt import GraphStore
@@ -23,22 +23,57 @@ OPENID = {"type": "wechat_openid", "value": "oX12"}
 TAOBAO = {"type": "taobao_id", "value": "tb-1"}
 SAMPLE = [
     json.dumps(
-        {"event_id": "ev-1", "type": "identify", "ts": "2026-01-02T03:04:05Z", "source": "wechat_miniapp",
-         "identifiers": [OPENID, PHONE], "attributes": {"city": "上海", "gender": "f"}}
+        {
+            "event_id": "ev-1",
+            "type": "identify",
+            "ts": "2026-01-02T03:04:05Z",
+            "source": "wechat_miniapp",
+            "identifiers": [OPENID, PHONE],
+            "attributes": {"city": "上海", "gender": "f"},
+        }
     ),
     json.dumps(
-        {"event_id": "ev-2", "type": "order", "ts": "2026-01-03T00:00:00Z", "source": "tmall",
-         "identifiers": [{"type": "phone", "value": "13800138001"}, TAOBAO],
-         "order": {"order_id": "o-9", "amount": 299.0, "currency": "CNY", "channel": "tmall",
-                   "items": [{"sku": "SKU1", "qty": 1, "price": 299.0}]}}
+        {
+            "event_id": "ev-2",
+            "type": "order",
+            "ts": "2026-01-03T00:00:00Z",
+            "source": "tmall",
+            "identifiers": [{"type": "phone", "value": "13800138001"}, TAOBAO],
+            "order": {
+                "order_id": "o-9",
+                "amount": 299.0,
+                "currency": "CNY",
+                "channel": "tmall",
+                "items": [{"sku": "SKU1", "qty": 1, "price": 299.0}],
+            },
+        }
     ),
     json.dumps(
-        {"event_id": "ev-3", "type": "interaction", "ts": "2026-01-04T00:00:00Z", "source": "xiaohongshu",
-         "identifiers": [TAOBAO], "interaction": {"kind": "view", "content_id": "c-7", "channel": "xiaohongshu"}}
+        {
+            "event_id": "ev-3",
+            "type": "interaction",
+            "ts": "2026-01-04T00:00:00Z",
+            "source": "xiaohongshu",
+            "identifiers": [TAOBAO],
+            "interaction": {"kind": "view", "content_id": "c-7", "channel": "xiaohongshu"},
+        }
     ),
-    json.dumps({"event_id": "ev-4", "type": "product", "ts": "2026-01-04T00:00:00Z",
-                "product": {"sku": "SKU1", "name": "Oolong", "category": "tea"}}),
-    '{"event_id": "ev-5", "type": "identify", "ts": "2026-01-05T00:00:00Z", "identifiers": [{"type": "phone", "value": "12"}]}',
+    json.dumps(
+        {
+            "event_id": "ev-4",
+            "type": "product",
+            "ts": "2026-01-04T00:00:00Z",
+            "product": {"sku": "SKU1", "name": "Oolong", "category": "tea"},
+        }
+    ),
+    json.dumps(
+        {
+            "event_id": "ev-5",
+            "type": "identify",
+            "ts": "2026-01-05T00:00:00Z",
+            "identifiers": [{"type": "phone", "value": "12"}],
+        }
+    ),
     "this is not json",
 ]
 
@@ -64,7 +99,12 @@ RETURN p.one_id AS retired, q.one_id AS survivor
 
 async def _state(store: GraphStore) -> tuple[object, ...]:
     counts = (await store.query(COUNTS))[0]
-    return (await partition(store), counts["nodes"], counts["relationships"], (await store.query(LINK_COUNTS))[0]["total"])
+    return (
+        await partition(store),
+        counts["nodes"],
+        counts["relationships"],
+        (await store.query(LINK_COUNTS))[0]["total"],
+    )
 
 
 async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_reported(graph_store: GraphStore) -> None:
@@ -75,9 +115,7 @@ async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_report
         (5, "identifiers[0].value", "INVALID_IDENTIFIER"),
         (6, "$", "INVALID_JSON"),
     ]
-    assert await partition(graph_store) == {
-        frozenset({"phone:+8613800138001", "wechat_openid:oX12", "taobao_id:tb-1"})
-    }
+    assert await partition(graph_store) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12", "taobao_id:tb-1"})}
     facts = {r["kind"]: r["n"] for r in await graph_store.query(FACTS_OF_PHONE, key="phone:+8613800138001")}
     assert facts == {"Attribute": 2, "Order": 1}
 
@@ -93,8 +131,15 @@ async def test_replaying_events_changes_nothing(graph_store: GraphStore) -> None
 
 
 async def test_an_import_killed_half_way_and_run_again_ends_as_one_clean_run(session_store: GraphStore) -> None:
-    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-                      {"type": "member_id", "value": f"M{i}"}) for i in range(40)]
+    lines = [
+        identify(
+            f"ev-{i}",
+            1 + i % 28,
+            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+            {"type": "member_id", "value": f"M{i}"},
+        )
+        for i in range(40)
+    ]
     await session_store.execute(CLEAR_DATA)
     await ingest_lines(session_store, lines, CONFIG, batch_size=7)
     clean = await _state(session_store)
@@ -130,7 +175,7 @@ async def test_joining_oneids_leaves_a_redirect_from_the_younger(graph_store: Gr
     assert sorted(persons.values()) == ["active", "retired"]
     (redirect,) = await graph_store.query(REDIRECT_TARGETS)
     assert persons[redirect["survivor"]] == "active"
-    assert set((await partition(graph_store))) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12"})}
+    assert set(await partition(graph_store)) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12"})}
 
 
 async def _clean_ingest(
@@ -160,8 +205,15 @@ async def test_incremental_ingestion_in_any_order_equals_the_full_recompute(
 
 
 async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run(session_store: GraphStore) -> None:
-    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-                      {"type": "member_id", "value": f"M{i}"}) for i in range(30)]
+    lines = [
+        identify(
+            f"ev-{i}",
+            1 + i % 28,
+            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+            {"type": "member_id", "value": f"M{i}"},
+        )
+        for i in range(30)
+    ]
     clean = await _clean_ingest(session_store, lines, batch_size=7)
     clean_state = await _state(session_store)
 
@@ -178,8 +230,15 @@ async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run
 
 
 async def test_the_full_recompute_resolves_what_a_killed_bulk_import_left_pending(session_store: GraphStore) -> None:
-    lines = [identify(f"ev-{i}", 1 + i % 28, {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-                      {"type": "member_id", "value": f"M{i}"}) for i in range(12)]
+    lines = [
+        identify(
+            f"ev-{i}",
+            1 + i % 28,
+            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+            {"type": "member_id", "value": f"M{i}"},
+        )
+        for i in range(12)
+    ]
     clean = await _clean_ingest(session_store, lines, batch_size=5)
 
     await session_store.execute(CLEAR_DATA)

@@ -3,9 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from profilegraph.errors import GraphConstraintError
 
-from profilegraph.errors import MigrationError
+from profilegraph.errors import GraphConstraintError, MigrationError
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.migrate import apply_migrations, load_migrations, migration_status, split_statements
 
@@ -20,7 +19,7 @@ def test_statements_are_split_at_line_end_semicolons_and_comments_dropped() -> N
 
 def test_badly_named_migration_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "1_constraints.cypher").write_text("RETURN 1;")
-    with pytest.raises(MigrationError, match="1_constraints.cypher"):
+    with pytest.raises(MigrationError, match=r"1_constraints\.cypher"):
         load_migrations(tmp_path)
 
 

@@ -59,12 +59,16 @@ def test_data_survives_a_clean_stop_and_the_password_never_shows_in_the_process_
 
 def test_the_jvm_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     starter = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom pathlib import Path\nfrom profilegraph.store.neo4j_local import LocalNeo4j\n"
-         "server = LocalNeo4j(Path(sys.argv[1]), heap='256m', page_cache='32m')\nserver.start()\n"
-         "print(server.pid, flush=True)\ntime.sleep(600)\n",
-         str(tmp_path / "home")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom profilegraph.store.neo4j_local import LocalNeo4j\n"
+            "server = LocalNeo4j(Path(sys.argv[1]), heap='256m', page_cache='32m')\nserver.start()\n"
+            "print(server.pid, flush=True)\ntime.sleep(600)\n",
+            str(tmp_path / "home"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert starter.stdout is not None
     jvm = int(starter.stdout.readline())

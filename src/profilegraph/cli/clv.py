@@ -49,24 +49,42 @@ def fit(until: str | None, unit: str, as_json: bool) -> None:
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> ClvModel:
         settings = runtime.settings
         return await clv_service.fit_population(
-            runtime.store, until=calibration_end, unit=unit, annual_discount_rate=settings.clv_annual_discount_rate,
-            reference_horizon_days=settings.clv_horizon_days, lifecycle_config=lifecycle_config(settings),
+            runtime.store,
+            until=calibration_end,
+            unit=unit,
+            annual_discount_rate=settings.clv_annual_discount_rate,
+            reference_horizon_days=settings.clv_horizon_days,
+            lifecycle_config=lifecycle_config(settings),
         )
 
     model = with_graph(action)
     if as_json:
-        echo_json({
-            "bgnbd": {"r": model.bgnbd.r, "alpha": model.bgnbd.alpha, "a": model.bgnbd.a, "b": model.bgnbd.b,
-                      "log_likelihood": model.bgnbd.log_likelihood},
-            "pareto_nbd": {"r": model.pareto_nbd.r, "alpha": model.pareto_nbd.alpha, "s": model.pareto_nbd.s,
-                           "beta": model.pareto_nbd.beta, "log_likelihood": model.pareto_nbd.log_likelihood},
-            "gamma_gamma": {"p": model.gamma_gamma.p, "q": model.gamma_gamma.q, "v": model.gamma_gamma.v},
-            "customers": model.customers,
-        })
+        echo_json(
+            {
+                "bgnbd": {
+                    "r": model.bgnbd.r,
+                    "alpha": model.bgnbd.alpha,
+                    "a": model.bgnbd.a,
+                    "b": model.bgnbd.b,
+                    "log_likelihood": model.bgnbd.log_likelihood,
+                },
+                "pareto_nbd": {
+                    "r": model.pareto_nbd.r,
+                    "alpha": model.pareto_nbd.alpha,
+                    "s": model.pareto_nbd.s,
+                    "beta": model.pareto_nbd.beta,
+                    "log_likelihood": model.pareto_nbd.log_likelihood,
+                },
+                "gamma_gamma": {"p": model.gamma_gamma.p, "q": model.gamma_gamma.q, "v": model.gamma_gamma.v},
+                "customers": model.customers,
+            }
+        )
         return
     b = model.bgnbd
-    click.echo(f"fitted on {model.customers} customers up to {model.until} ({model.unit}); "
-               f"BG/NBD r={b.r:.3f} alpha={b.alpha:.3f} a={b.a:.3f} b={b.b:.3f} LL={b.log_likelihood:.1f}")
+    click.echo(
+        f"fitted on {model.customers} customers up to {model.until} ({model.unit}); "
+        f"BG/NBD r={b.r:.3f} alpha={b.alpha:.3f} a={b.a:.3f} b={b.b:.3f} LL={b.log_likelihood:.1f}"
+    )
 
 
 @clv.command("show")
@@ -81,16 +99,22 @@ def show(wanted: str, horizon_days: int | None, as_of: str | None, as_json: bool
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> clv_service.ProfileValue:
         settings = runtime.settings
         return await clv_service.profile_value(
-            runtime.store, config, wanted, horizon_days=horizon_days or settings.clv_horizon_days,
-            as_of=as_of_date, lifecycle_config=lifecycle_config(settings),
+            runtime.store,
+            config,
+            wanted,
+            horizon_days=horizon_days or settings.clv_horizon_days,
+            as_of=as_of_date,
+            lifecycle_config=lifecycle_config(settings),
         )
 
     value = with_graph(action)
     if as_json:
         echo_json(asdict(value))
         return
-    click.echo(f"{value.one_id}: historic {value.clv.historic:.2f}, predicted {value.clv.predicted}, "
-               f"stage {value.lifecycle.stage} since {value.lifecycle.since}, tier {value.lifecycle.tier}")
+    click.echo(
+        f"{value.one_id}: historic {value.clv.historic:.2f}, predicted {value.clv.predicted}, "
+        f"stage {value.lifecycle.stage} since {value.lifecycle.since}, tier {value.lifecycle.tier}"
+    )
 
 
 @clv.command("list")
@@ -100,17 +124,28 @@ def show(wanted: str, horizon_days: int | None, as_of: str | None, as_json: bool
 @click.option("--clv-max", type=float)
 @click.option("--horizon-days", type=click.IntRange(1, 3650), default=None)
 @click.option("--as-of")
-def list_command(stage: str | None, tier: str | None, clv_min: float | None, clv_max: float | None,
-                 horizon_days: int | None, as_of: str | None) -> None:
+def list_command(
+    stage: str | None,
+    tier: str | None,
+    clv_min: float | None,
+    clv_max: float | None,
+    horizon_days: int | None,
+    as_of: str | None,
+) -> None:
     """OneIDs by lifecycle stage, value tier and predicted CLV range, one JSON object a line."""
     as_of_date = parse_date(as_of)
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[clv_service.ProfileRow]:
         settings = runtime.settings
         return await clv_service.list_profiles(
-            runtime.store, stage=Stage(stage) if stage else None, tier=Tier(tier) if tier else None,
-            clv_min=clv_min, clv_max=clv_max, horizon_days=horizon_days or settings.clv_horizon_days,
-            as_of=as_of_date, lifecycle_config=lifecycle_config(settings),
+            runtime.store,
+            stage=Stage(stage) if stage else None,
+            tier=Tier(tier) if tier else None,
+            clv_min=clv_min,
+            clv_max=clv_max,
+            horizon_days=horizon_days or settings.clv_horizon_days,
+            as_of=as_of_date,
+            lifecycle_config=lifecycle_config(settings),
         )
 
     for row in with_graph(action):
@@ -133,7 +168,10 @@ def map_command(buckets: str, horizon_days: int | None, as_of: str | None, as_js
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> clv_service.ValueMap:
         settings = runtime.settings
         return await clv_service.value_map(
-            runtime.store, buckets=edges, horizon_days=horizon_days or settings.clv_horizon_days, as_of=as_of_date,
+            runtime.store,
+            buckets=edges,
+            horizon_days=horizon_days or settings.clv_horizon_days,
+            as_of=as_of_date,
             lifecycle_config=lifecycle_config(settings),
         )
 

@@ -33,7 +33,7 @@ __all__ = [
     "unblock_command",
 ]
 
-_actor_option = click.option("--actor", default=lambda: getpass.getuser(), help="Who does this (for the audit).")
+_actor_option = click.option("--actor", default=getpass.getuser, help="Who does this (for the audit).")
 _reason_option = click.option("--reason", required=True, help="Why (kept in the audit trail).")
 
 
@@ -66,7 +66,12 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
         report = await ingest_lines(
-            runtime.store, source, config, batch_size=batch_size, on_progress=progress.update, on_reject=on_reject,
+            runtime.store,
+            source,
+            config,
+            batch_size=batch_size,
+            on_progress=progress.update,
+            on_reject=on_reject,
             deferred=not each_batch,
         )
         return report.as_dict()
@@ -139,7 +144,9 @@ def split_command(one_id: str, identifiers: tuple[str, ...], actor: str, reason:
 
 def _set_block(identifier: str, actor: str, reason: str, *, blocked: bool) -> None:
     change = with_graph(
-        lambda rt, config: admin.block_identifier(rt.store, config, identifier, blocked=blocked, actor=actor, reason=reason)
+        lambda rt, config: admin.block_identifier(
+            rt.store, config, identifier, blocked=blocked, actor=actor, reason=reason
+        )
     )
     echo_json(asdict(change))
 
@@ -184,4 +191,6 @@ def history_command(one_id: str) -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def conflicts_command(status: str, limit: int) -> None:
     """Links refused by a type limit or an admin split."""
-    echo_json([asdict(c) for c in with_graph(lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit))])
+    echo_json(
+        [asdict(c) for c in with_graph(lambda rt, config: admin.list_conflicts(rt.store, status=status, limit=limit))]
+    )

@@ -188,8 +188,12 @@ def _fit(negative_ll, start: Sequence[float]) -> tuple[Array, float]:  # type: i
         value = negative_ll(np.exp(log_params))
         return float(value) if np.isfinite(value) else 1e300
 
-    result = minimize(objective, np.log(start), method="Nelder-Mead",
-                      options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000, "maxfev": 40_000})
+    result = minimize(
+        objective,
+        np.log(start),
+        method="Nelder-Mead",
+        options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000, "maxfev": 40_000},
+    )
     result = minimize(objective, result.x, method="L-BFGS-B")
     return np.exp(result.x), -float(result.fun)
 
@@ -214,17 +218,26 @@ def _bgnbd_objective(rows: Rows) -> Callable[[Array], tuple[float, Array]]:
         l_T, l_tx = np.log(alpha + age), np.log(alpha + recency)
         stay = -(r + rows.x) * l_T
         with np.errstate(divide="ignore", invalid="ignore"):
-            drop = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + rows.x - 1, 1.0)) - (r + rows.x) * l_tx, -np.inf)
+            drop = np.where(
+                repeat, np.log(a) - np.log(np.where(repeat, b + rows.x - 1, 1.0)) - (r + rows.x) * l_tx, -np.inf
+            )
         total = np.logaddexp(stay, drop)
         ll = float(np.dot(w, head + total))
         p_stay, p_drop = np.exp(stay - total), np.exp(drop - total)
-        d_r = np.dot(w_by_x, digamma(r + xs)) - w.sum() * (digamma(r) - np.log(alpha)) - np.dot(w, p_stay * l_T + p_drop * l_tx)
+        d_r = (
+            np.dot(w_by_x, digamma(r + xs))
+            - w.sum() * (digamma(r) - np.log(alpha))
+            - np.dot(w, p_stay * l_T + p_drop * l_tx)
+        )
         d_alpha = w.sum() * r / alpha - np.dot(w, (r + rows.x) * (p_stay / (alpha + age) + p_drop / (alpha + recency)))
         d_a = w.sum() * digamma(a + b) - np.dot(w_by_x, digamma(a + b + xs)) + np.dot(w, p_drop) / a
         with np.errstate(divide="ignore", invalid="ignore"):
             drop_b = np.where(repeat, p_drop / np.where(repeat, b + rows.x - 1, 1.0), 0.0)
-        d_b = (np.dot(w_by_x, digamma(b + xs) - digamma(a + b + xs)) + w.sum() * (digamma(a + b) - digamma(b))
-               - np.dot(w, drop_b))
+        d_b = (
+            np.dot(w_by_x, digamma(b + xs) - digamma(a + b + xs))
+            + w.sum() * (digamma(a + b) - digamma(b))
+            - np.dot(w, drop_b)
+        )
         gradient = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         if not np.isfinite(ll) or not np.all(np.isfinite(gradient)):
             return 1e300, np.zeros(4)
@@ -243,7 +256,8 @@ def fit_bgnbd(rows: Rows) -> BgNbdParams:
 
 def fit_pareto_nbd(rows: Rows) -> ParetoNbdParams:
     def nll(params: Array) -> float:
-        return -float(np.dot(rows.weight, pareto_nbd_log_likelihood(*params, rows.x, rows.t_x, rows.T)))
+        r, alpha, s, beta = params
+        return -float(np.dot(rows.weight, pareto_nbd_log_likelihood(r, alpha, s, beta, rows.x, rows.t_x, rows.T)))
 
     scale = max(float(np.average(rows.T, weights=rows.weight)), 1.0)
     (r, alpha, s, beta), ll = _fit(nll, (1.0, scale, 1.0, scale))
@@ -257,7 +271,8 @@ def fit_gamma_gamma(frequency: Array, monetary: Array, weight: Array | None = No
     w = np.ones_like(x) if weight is None else weight[keep]
 
     def nll(params: Array) -> float:
-        return -float(np.dot(w, gamma_gamma_log_likelihood(*params, x, m)))
+        p, q, v = params
+        return -float(np.dot(w, gamma_gamma_log_likelihood(p, q, v, x, m)))
 
     (p, q, v), ll = _fit(nll, (1.0, 1.0, max(float(np.average(m, weights=w)), 1.0)))
     return GammaGammaParams(float(p), float(q), float(v), ll)
@@ -266,7 +281,9 @@ def fit_gamma_gamma(frequency: Array, monetary: Array, weight: Array | None = No
 def bgnbd_probability_alive(params: BgNbdParams, x: Array, t_x: Array, T: Array) -> Array:
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        log_ratio = (
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        )
     return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
 
 

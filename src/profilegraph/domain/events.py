@@ -28,8 +28,8 @@ __all__ = [
     "Rejection",
     "normalise_timestamp",
     "parse_event",
-    "parse_or_reject",
     "parse_line",
+    "parse_or_reject",
 ]
 
 Scalar = str | int | float | bool
@@ -123,7 +123,11 @@ def _number(raw: Mapping[str, Any], name: str, where: str, *, default: float | N
 
 def normalise_timestamp(raw: object, where: str = "ts") -> str:
     if not isinstance(raw, str):
-        raise _fail(f"{where} must be an ISO 8601 timestamp string", where, ErrorCode.MISSING_FIELD if raw is None else ErrorCode.INVALID_EVENT)
+        raise _fail(
+            f"{where} must be an ISO 8601 timestamp string",
+            where,
+            ErrorCode.MISSING_FIELD if raw is None else ErrorCode.INVALID_EVENT,
+        )
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
@@ -145,7 +149,9 @@ def _scalars(raw: object, where: str) -> dict[str, Scalar]:
         if isinstance(value, float) and not math.isfinite(value):
             raise _fail(f"{where}.{name} must be finite", f"{where}.{name}")
         # Nested values are kept, as JSON text, rather than dropped.
-        values[str(name)] = value if isinstance(value, str | int | float | bool) else json.dumps(value, ensure_ascii=False)
+        values[str(name)] = (
+            value if isinstance(value, str | int | float | bool) else json.dumps(value, ensure_ascii=False)
+        )
     return values
 
 
@@ -226,7 +232,8 @@ def parse_event(raw: object, config: IdentityConfig) -> Event:
         raise _fail("an event must be a JSON object", "$")
     event_id = _text(raw, "event_id", "event_id")
     event_type = _text(raw, "type", "type")
-    assert event_id is not None and event_type is not None
+    assert event_id is not None
+    assert event_type is not None
     if event_type not in EVENT_TYPES:
         raise _fail(f"unknown event type {event_type!r}; use one of {', '.join(sorted(EVENT_TYPES))}", "type")
     ts = normalise_timestamp(raw.get("ts"))
@@ -270,4 +277,6 @@ def parse_or_reject(raw: object, number: int, config: IdentityConfig) -> Event |
         return parse_event(raw, config)
     except InvalidInputError as exc:
         event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
-        return Rejection(number, str(event_id) if event_id is not None else None, exc.field or "$", exc.code, exc.message)
+        return Rejection(
+            number, str(event_id) if event_id is not None else None, exc.field or "$", exc.code, exc.message
+        )

@@ -8,7 +8,7 @@ whole batch, so the store writes each once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -91,12 +91,13 @@ def build_rows(events: Iterable[Event], config: IdentityConfig) -> BatchRows:
     return rows
 
 
-def _fact_rows(event: Event, keys: list[str], rows: BatchRows) -> None:
+def _fact_rows(event: Event, keys: Sequence[str], rows: BatchRows) -> None:
     base = {"event_id": event.event_id, "ts": event.ts, "source": event.source, "identifier_keys": keys}
     if event.order is not None:
         order = event.order
         rows.orders.append(
-            base | {"order_id": order.order_id, "amount": order.amount, "currency": order.currency, "channel": order.channel}
+            base
+            | {"order_id": order.order_id, "amount": order.amount, "currency": order.currency, "channel": order.channel}
         )
         rows.items.extend(
             {"order_id": order.order_id, "sku": item.sku, "qty": item.qty, "price": item.price} for item in order.items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -38,9 +39,20 @@ def _graph(evidence: Evidence, allowed: set[str] | None) -> nx.Graph:
     graph = nx.Graph()
     for link in evidence.links:
         if allowed is None or (link.a in allowed and link.b in allowed):
-            graph.add_edge(link.a, link.b, step=LinkStep(
-                link.a, link.b, "evidence", link.first_seen, link.last_seen, link.count, link.sources, link.event_ids
-            ))
+            graph.add_edge(
+                link.a,
+                link.b,
+                step=LinkStep(
+                    link.a,
+                    link.b,
+                    "evidence",
+                    link.first_seen,
+                    link.last_seen,
+                    link.count,
+                    link.sources,
+                    link.event_ids,
+                ),
+            )
     for a, b in evidence.must_links:
         if allowed is None or (a in allowed and b in allowed):
             graph.add_edge(a, b, step=LinkStep(a, b, "must_link", sources=("admin",)))
@@ -54,7 +66,7 @@ def _path(graph: nx.Graph, a: str, b: str) -> list[LinkStep] | None:
         nodes = nx.shortest_path(graph, a, b)
     except nx.NetworkXNoPath:
         return None
-    return [graph.edges[u, v]["step"] for u, v in zip(nodes, nodes[1:], strict=False)]
+    return [graph.edges[u, v]["step"] for u, v in itertools.pairwise(nodes)]
 
 
 def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Explanation:
@@ -68,9 +80,10 @@ def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Expla
         steps = _path(_graph(evidence, members), a, b) or []
         return Explanation(a, b, True, tuple(steps), "linked by the evidence below")
 
-    steps = _path(_graph(evidence, None), a, b)
-    if steps is None:
+    found = _path(_graph(evidence, None), a, b)
+    if found is None:
         return Explanation(a, b, False, (), "no evidence connects them")
+    steps = found
     refusals = {pair(r.a, r.b): r for r in resolution.refusals}
     annotated: list[LinkStep] = []
     for step in steps:

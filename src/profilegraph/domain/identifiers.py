@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import NewType
+from typing import Any, NewType
 
 import phonenumbers
 
@@ -19,12 +19,14 @@ __all__ = [
     "IdentifierKey",
     "IdentifierType",
     "IdentityConfig",
+    "OneId",
     "Strength",
     "mask",
     "split_key",
 ]
 
-IdentifierKey = NewType("IdentifierKey", str)
+IdentifierKey = NewType("IdentifierKey", str)  # "<type>:<normalised value>"
+OneId = NewType("OneId", str)  # a Person's stable id, "oid_..."
 _MAX_LENGTH = 256
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -107,7 +109,7 @@ _NORMALISERS: Mapping[str, Callable[[str, str], str]] = {
 
 @dataclass(frozen=True)
 class IdentityConfig:
-    """The identity rules a deployment resolves with (DESIGN §4)."""
+    """The identity rules a deployment resolves with (docs/architecture.md)."""
 
     types: Mapping[str, IdentifierType] = field(default_factory=lambda: {t.name: t for t in DEFAULT_TYPES})
     default_region: str = "CN"
@@ -126,19 +128,19 @@ class IdentityConfig:
                 )
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, object]) -> IdentityConfig:
+    def from_mapping(cls, raw: Mapping[str, Any]) -> IdentityConfig:
         """Build from a JSON-like mapping; extra types are added to the defaults."""
         types = {t.name: t for t in DEFAULT_TYPES}
-        for name, spec in dict(raw.get("types", {}) or {}).items():  # type: ignore[call-overload]
-            spec = dict(spec)
-            spec["strength"] = Strength(spec.get("strength", "strong"))
-            types[name] = IdentifierType(name=name, **spec)
+        for name, spec in dict(raw.get("types", {}) or {}).items():
+            options = dict(spec)
+            options["strength"] = Strength(options.get("strength", "strong"))
+            types[name] = IdentifierType(name=name, **options)
         return cls(
             types=types,
             default_region=str(raw.get("default_region", "CN")),
-            blocked_values=frozenset(raw.get("blocked_values", DEFAULT_BLOCKED_VALUES)),  # type: ignore[arg-type]
-            blocked_patterns=tuple(raw.get("blocked_patterns", DEFAULT_BLOCKED_PATTERNS)),  # type: ignore[arg-type]
-            shared_strong_threshold=int(raw.get("shared_strong_threshold", 10)),  # type: ignore[call-overload]
+            blocked_values=frozenset(raw.get("blocked_values", DEFAULT_BLOCKED_VALUES)),
+            blocked_patterns=tuple(raw.get("blocked_patterns", DEFAULT_BLOCKED_PATTERNS)),
+            shared_strong_threshold=int(raw.get("shared_strong_threshold", 10)),
         )
 
     def type_of(self, name: str) -> IdentifierType:
@@ -155,18 +157,24 @@ class IdentityConfig:
         """The normalised identifier, or a InvalidInputError naming what is wrong."""
         kind = self.type_of(type_name)
         if not isinstance(raw, str | int) or isinstance(raw, bool):
-            raise InvalidInputError(f"{type_name} value must be a string", field="value", code=ErrorCode.INVALID_IDENTIFIER)
+            raise InvalidInputError(
+                f"{type_name} value must be a string", field="value", code=ErrorCode.INVALID_IDENTIFIER
+            )
         text = str(raw)
         if not text.strip():
             raise InvalidInputError(f"{type_name} value is empty", field="value", code=ErrorCode.INVALID_IDENTIFIER)
         if len(text) > _MAX_LENGTH:
             raise InvalidInputError(
-                f"{type_name} value is longer than {_MAX_LENGTH} characters", field="value", code=ErrorCode.INVALID_IDENTIFIER
+                f"{type_name} value is longer than {_MAX_LENGTH} characters",
+                field="value",
+                code=ErrorCode.INVALID_IDENTIFIER,
             )
         try:
             value = _NORMALISERS[kind.normaliser](text, self.default_region)
         except ValueError as exc:
-            raise InvalidInputError(f"{type_name} {text!r}: {exc}", field="value", code=ErrorCode.INVALID_IDENTIFIER) from exc
+            raise InvalidInputError(
+                f"{type_name} {text!r}: {exc}", field="value", code=ErrorCode.INVALID_IDENTIFIER
+            ) from exc
         return Identifier(type_name, value)
 
     def normalise_key(self, text: str) -> IdentifierKey:
@@ -198,7 +206,9 @@ def split_key(key: str) -> Identifier:
     type_name, sep, value = key.partition(":")
     if not sep or not type_name or not value:
         raise InvalidInputError(
-            f"{key!r} is not an identifier key; write it as <type>:<value>", field="key", code=ErrorCode.INVALID_IDENTIFIER
+            f"{key!r} is not an identifier key; write it as <type>:<value>",
+            field="key",
+            code=ErrorCode.INVALID_IDENTIFIER,
         )
     return Identifier(type_name, value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -59,14 +60,18 @@ def _active_since(activity: Sequence[date], first_order: date, config: Lifecycle
     """The day activity resumed after the latest gap longer than dormant_days, or when 'new' ended."""
     since = first_order + timedelta(days=config.new_days)
     gap = timedelta(days=config.dormant_days)
-    for before, after in zip(activity, activity[1:], strict=False):
+    for before, after in itertools.pairwise(activity):
         if after - before > gap and after > since:
             since = after
     return since
 
 
 def _tier(facts: LifecycleFacts, recent: bool, config: LifecycleConfig) -> Tier:
-    if facts.predicted is not None and facts.high_value_cutoff is not None and facts.predicted >= facts.high_value_cutoff:
+    if (
+        facts.predicted is not None
+        and facts.high_value_cutoff is not None
+        and facts.predicted >= facts.high_value_cutoff
+    ):
         return Tier.HIGH_VALUE
     if facts.p_alive is not None:
         return Tier.GROWABLE if facts.p_alive >= config.growable_p_alive and recent else Tier.LOW_ACTIVITY

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NewType
+from typing import Any
 
-__all__ = ["AuditEntry", "Conflict", "IdentifierKey", "IdentifierState", "MergeRecord", "OneId", "PersonStanding"]
+from profilegraph.domain.identifiers import IdentifierKey, OneId
 
-IdentifierKey = NewType("IdentifierKey", str)  # "<type>:<normalised value>"
-OneId = NewType("OneId", str)
+__all__ = ["AuditEntry", "Conflict", "IdentifierState", "MergeRecord", "PersonStanding"]
 
 
 @dataclass(frozen=True)

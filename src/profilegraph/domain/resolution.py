@@ -1,4 +1,4 @@
-"""OneID clustering (DESIGN §4): a deterministic function of evidence, constraints and configuration.
+"""OneID clustering (docs/architecture.md): a deterministic function of evidence, constraints and configuration.
 
 ``resolve`` partitions the identifiers of an evidence component; ``plan_one_ids``
 maps that partition onto the OneIDs that exist, so ids stay stable: the oldest
@@ -53,7 +53,12 @@ class IdentifierNode:
 
     @classmethod
     def stored(
-        cls, key: str, status: str | None, first_seen: str = "", admin_blocked: bool | None = None, *,
+        cls,
+        key: str,
+        status: str | None,
+        first_seen: str = "",
+        admin_blocked: bool | None = None,
+        *,
         expanded: bool = False,
     ) -> IdentifierNode:
         """An identifier as read from the graph. For a neighbour read through a link the
@@ -140,7 +145,9 @@ def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str])
     return frozenset(shared)
 
 
-def _link_order(config: IdentityConfig, nodes: Mapping[str, IdentifierNode]) -> Callable[[LinkEvidence], tuple]:
+def _link_order(
+    config: IdentityConfig, nodes: Mapping[str, IdentifierNode]
+) -> Callable[[LinkEvidence], tuple[int, str, str, str]]:
     weak_types = {t for t in {node.type for node in nodes.values()} if config.strength(t) is Strength.WEAK}
     weak = {key for key, node in nodes.items() if node.type in weak_types}
 
@@ -196,7 +203,7 @@ class _Clusters:
 
 
 def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
-    """Partition the identifiers of ``evidence`` by the rules of DESIGN §4, in canonical order."""
+    """Partition the identifiers of ``evidence`` by the rules of docs/architecture.md, in canonical order."""
     nodes = evidence.nodes
     blocked = frozenset(k for k, n in nodes.items() if n.admin_blocked or config.is_blocked(k))
     shared = _shared(evidence, config, blocked)
@@ -247,7 +254,9 @@ class OneIdPlan:
     changed: frozenset[str]  # surviving OneIDs whose membership changed
 
 
-def _anchor_order(nodes: Mapping[str, IdentifierNode], config: IdentityConfig) -> Callable[[str], tuple]:
+def _anchor_order(
+    nodes: Mapping[str, IdentifierNode], config: IdentityConfig
+) -> Callable[[str], tuple[bool, str, str]]:
     return lambda key: (config.strength(nodes[key].type) is Strength.WEAK, nodes[key].first_seen, key)
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["RfmCuts", "RfmScore", "rfm_cuts", "score_rfm", "segment"]
+
+Numbers = Sequence[float] | NDArray[np.floating[Any]]
 
 _QUINTILES = (0.2, 0.4, 0.6, 0.8)
 
@@ -47,8 +51,8 @@ class RfmScore:
     segment: str
 
 
-def rfm_cuts(recency_days: Sequence[float], frequency: Sequence[float], monetary: Sequence[float]) -> RfmCuts:
-    def cuts(values: Sequence[float]) -> tuple[float, ...]:
+def rfm_cuts(recency_days: Numbers, frequency: Numbers, monetary: Numbers) -> RfmCuts:
+    def cuts(values: Numbers) -> tuple[float, ...]:
         return tuple(float(v) for v in np.quantile(np.asarray(values, dtype=float), _QUINTILES)) if len(values) else ()
 
     return RfmCuts(cuts(recency_days), cuts(frequency), cuts(monetary))

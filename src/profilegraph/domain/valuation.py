@@ -8,11 +8,11 @@ from datetime import date
 import numpy as np
 
 from profilegraph.domain.clv import (
+    UNIT_DAYS,
     Array,
     BgNbdParams,
     GammaGammaParams,
     ParetoNbdParams,
-    UNIT_DAYS,
     bgnbd_conditional_expected_purchases,
     bgnbd_probability_alive,
     gamma_gamma_expected_spend,
@@ -117,9 +117,7 @@ def population(model: ClvModel, purchases: list[list[tuple[date, float]]], as_of
     return Population(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
 
 
-def figures(
-    model: ClvModel | None, purchases: list[tuple[date, float]], as_of: date, horizon_days: int
-) -> ClvFigures:
+def figures(model: ClvModel | None, purchases: list[tuple[date, float]], as_of: date, horizon_days: int) -> ClvFigures:
     """One profile's CLV figures from its own purchases (all of them up to ``as_of``)."""
     kept = [(day, amount) for day, amount in purchases if day <= as_of]
     historic = float(sum(amount for _, amount in kept))

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from itertools import product
 
 from profilegraph.domain.explain import Explanation, explain
-from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.identifiers import IdentityConfig, OneId
+from profilegraph.domain.records import AuditEntry, Conflict, MergeRecord
 from profilegraph.domain.resolution import pair, resolve
-from profilegraph.errors import NotFoundError, InvalidInputError
-from profilegraph.domain.records import AuditEntry, Conflict, MergeRecord, OneId
+from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services.lookup import active_one_id
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
@@ -64,8 +64,13 @@ async def merge_profiles(
         await resolve_around(tx, members_a + members_b, config)
         after = await _one_ids_of(tx, [members_a[0], members_b[0]])
         audit_id = await admin_store.record_audit(
-            tx, actor=actor, action="merge", reason=reason, at=now,
-            one_ids={a, b, *filter(None, after.values())}, identifier_keys=[members_a[0], members_b[0]],
+            tx,
+            actor=actor,
+            action="merge",
+            reason=reason,
+            at=now,
+            one_ids={a, b, *filter(None, after.values())},
+            identifier_keys=[members_a[0], members_b[0]],
             detail={"requested": [one_id_a, one_id_b]},
         )
         return AdminChange(after, audit_id)
@@ -86,7 +91,9 @@ async def split_profile(
         members = set(await admin_store.members_of(tx, current))
         strangers = wanted - members
         if strangers:
-            raise InvalidInputError(f"not identifiers of {current}: {', '.join(sorted(strangers))}", field="identifiers")
+            raise InvalidInputError(
+                f"not identifiers of {current}: {', '.join(sorted(strangers))}", field="identifiers"
+            )
         rest = members - wanted
         if not rest:
             raise InvalidInputError(f"splitting every identifier out of {current} leaves nothing", field="identifiers")
@@ -97,8 +104,13 @@ async def split_profile(
         await resolve_around(tx, members, config)
         after = await _one_ids_of(tx, members)
         audit_id = await admin_store.record_audit(
-            tx, actor=actor, action="split", reason=reason, at=now,
-            one_ids={current, *filter(None, after.values())}, identifier_keys=wanted,
+            tx,
+            actor=actor,
+            action="split",
+            reason=reason,
+            at=now,
+            one_ids={current, *filter(None, after.values())},
+            identifier_keys=wanted,
         )
         return AdminChange(after, audit_id)
 
@@ -123,8 +135,13 @@ async def block_identifier(
         after = await _one_ids_of(tx, [key])
         now = utc_now()
         audit_id = await admin_store.record_audit(
-            tx, actor=actor, action="block" if blocked else "unblock", reason=reason, at=now,
-            one_ids=set(filter(None, [before.one_id, *after.values()])), identifier_keys=[key],
+            tx,
+            actor=actor,
+            action="block" if blocked else "unblock",
+            reason=reason,
+            at=now,
+            one_ids=set(filter(None, [before.one_id, *after.values()])),
+            identifier_keys=[key],
         )
         return AdminChange(after, audit_id)
 
@@ -140,13 +157,19 @@ async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str
         explanation = explain(evidence, resolve(evidence, config), key_a, key_b)
         # Resolution reads only what it decides on; the path shows the whole evidence.
         found = await admin_store.link_evidence(tx, [pair(s.a, s.b) for s in explanation.path if s.kind == "evidence"])
-        steps = []
-        for step in explanation.path:
-            link = found.get(pair(step.a, step.b))
-            if link is not None:
-                step = replace(step, first_seen=link.first_seen, last_seen=link.last_seen, count=link.count,
-                               sources=link.sources, event_ids=link.event_ids)
-            steps.append(step)
+        steps = [
+            replace(
+                step,
+                first_seen=link.first_seen,
+                last_seen=link.last_seen,
+                count=link.count,
+                sources=link.sources,
+                event_ids=link.event_ids,
+            )
+            if (link := found.get(pair(step.a, step.b))) is not None
+            else step
+            for step in explanation.path
+        ]
         return replace(explanation, path=tuple(steps))
 
     return await store.read(work)

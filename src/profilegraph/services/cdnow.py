@@ -23,7 +23,9 @@ def cdnow_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         elif len(fields) == 5:
             customer, _sample_id, day, _cds, dollars = fields
         else:
-            raise InvalidInputError(f"line {number}: expected 4 (master) or 5 (sample) columns, got {len(fields)}", field="line")
+            raise InvalidInputError(
+                f"line {number}: expected 4 (master) or 5 (sample) columns, got {len(fields)}", field="line"
+            )
         per_day[(customer, day)] += 1
         sequence = per_day[(customer, day)]
         order_id = f"cdnow-{customer}-{day}-{sequence}"

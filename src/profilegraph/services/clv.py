@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, LifecycleFacts, Stage, Tier, lifecycle
 from profilegraph.domain.rfm import rfm_cuts
 from profilegraph.domain.valuation import ClvFigures, ClvModel, Population, alive_until, figures, population, predict
-from profilegraph.errors import NotFoundError, InvalidInputError
+from profilegraph.errors import InvalidInputError
 from profilegraph.services.lookup import find_one_id
 from profilegraph.store import clv as clv_store
 from profilegraph.store.bolt import GraphStore
@@ -34,15 +35,20 @@ def today() -> date:
 
 
 async def fit_population(
-    store: GraphStore, *, until: date | None, unit: str, annual_discount_rate: float,
-    reference_horizon_days: int, lifecycle_config: LifecycleConfig,
+    store: GraphStore,
+    *,
+    until: date | None,
+    unit: str,
+    annual_discount_rate: float,
+    reference_horizon_days: int,
+    lifecycle_config: LifecycleConfig,
 ) -> ClvModel:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma on every OneID's orders up to ``until``, and store the fit."""
     if unit not in UNIT_DAYS:
         raise InvalidInputError(f"unit must be one of {', '.join(UNIT_DAYS)}, not {unit!r}", field="unit")
     until = until or today()
     activity = await clv_store.all_activity(store)
-    buyers = [one_id for one_id in activity.orders]
+    buyers = list(activity.orders)
     found = [(one_id, summarise(activity.purchases(one_id), until, unit)) for one_id in buyers]
     summaries = [(one_id, s) for one_id, s in found if s is not None]
     if len(summaries) < 10:
@@ -86,8 +92,12 @@ class ProfileValue:
 
 
 def _facts(
-    model: ClvModel | None, activity: clv_store.ProfileActivity, one_id: str, clv: ClvFigures,
-    churned_since: date | None, as_of: date,
+    model: ClvModel | None,
+    activity: clv_store.ProfileActivity,
+    one_id: str,
+    clv: ClvFigures,
+    churned_since: date | None,
+    as_of: date,
 ) -> LifecycleFacts:
     """What the lifecycle is decided from, as it stood on ``as_of``."""
     return LifecycleFacts(
@@ -119,7 +129,12 @@ def _churned_since(
 
 
 async def profile_value(
-    store: GraphStore, config: IdentityConfig, wanted: str, *, horizon_days: int, as_of: date | None,
+    store: GraphStore,
+    config: IdentityConfig,
+    wanted: str,
+    *,
+    horizon_days: int,
+    as_of: date | None,
     lifecycle_config: LifecycleConfig,
 ) -> ProfileValue:
     """A profile's CLV figures and lifecycle, computed on read from the stored fit and its own orders."""
@@ -132,8 +147,7 @@ async def profile_value(
     clv = figures(model, bought, as_of, horizon_days)
     churned = None
     if model is not None and bought:
-        churned = _churned_since(model, population(model, [bought], as_of), [bought],
-                                 lifecycle_config.churn_p_alive)[0]
+        churned = _churned_since(model, population(model, [bought], as_of), [bought], lifecycle_config.churn_p_alive)[0]
     stage = lifecycle(_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
     return ProfileValue(one_id, wanted, redirected, clv, stage)
 
@@ -171,16 +185,27 @@ async def _score_everyone(
     for index, one_id in enumerate(one_ids):
         clv_figures = ClvFigures(historic[index], predicted[index], None, alive[index], None, None, horizon_days)
         stage = lifecycle(_facts(model, activity, one_id, clv_figures, churned[index], as_of), as_of, lifecycle_config)
-        rows.append(ProfileRow(one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since))
+        rows.append(
+            ProfileRow(one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since)
+        )
     return rows
 
 
 async def list_profiles(
-    store: GraphStore, *, stage: Stage | None = None, tier: Tier | None = None, clv_min: float | None = None,
-    clv_max: float | None = None, horizon_days: int, as_of: date | None, lifecycle_config: LifecycleConfig,
+    store: GraphStore,
+    *,
+    stage: Stage | None = None,
+    tier: Tier | None = None,
+    clv_min: float | None = None,
+    clv_max: float | None = None,
+    horizon_days: int,
+    as_of: date | None,
+    lifecycle_config: LifecycleConfig,
 ) -> list[ProfileRow]:
     """OneIDs by lifecycle stage, value tier and predicted-CLV range (the audience filters)."""
-    rows = await _score_everyone(store, horizon_days=horizon_days, as_of=as_of or today(), lifecycle_config=lifecycle_config)
+    rows = await _score_everyone(
+        store, horizon_days=horizon_days, as_of=as_of or today(), lifecycle_config=lifecycle_config
+    )
 
     def keep(row: ProfileRow) -> bool:
         value = row.predicted if row.predicted is not None else row.historic
@@ -208,7 +233,11 @@ class ValueMap:
 
 
 async def value_map(
-    store: GraphStore, *, buckets: Sequence[float], horizon_days: int, as_of: date | None,
+    store: GraphStore,
+    *,
+    buckets: Sequence[float],
+    horizon_days: int,
+    as_of: date | None,
     lifecycle_config: LifecycleConfig,
 ) -> ValueMap:
     """The customer value map: CLV histogram, counts per stage and tier, totals."""
@@ -216,18 +245,22 @@ async def value_map(
     if not edges:
         raise InvalidInputError("give at least one bucket edge", field="buckets")
     model = await clv_store.latest_fit(store)
-    rows = await _score_everyone(store, horizon_days=horizon_days, as_of=as_of or today(), lifecycle_config=lifecycle_config)
+    rows = await _score_everyone(
+        store, horizon_days=horizon_days, as_of=as_of or today(), lifecycle_config=lifecycle_config
+    )
     values = np.array([r.predicted if r.predicted is not None else r.historic for r in rows], dtype=float)
     bounds = [-np.inf, *edges, np.inf]
     histogram: list[dict[str, float | int | None]] = []
-    for low, high in zip(bounds, bounds[1:], strict=False):
+    for low, high in itertools.pairwise(bounds):
         inside = (values >= low) & (values < high)
-        histogram.append({
-            "from": None if np.isinf(low) else float(low),
-            "to": None if np.isinf(high) else float(high),
-            "count": int(inside.sum()),
-            "value_total": float(values[inside].sum()),
-        })
+        histogram.append(
+            {
+                "from": None if np.isinf(low) else float(low),
+                "to": None if np.isinf(high) else float(high),
+                "count": int(inside.sum()),
+                "value_total": float(values[inside].sum()),
+            }
+        )
     predicted = [r.predicted for r in rows if r.predicted is not None]
     return ValueMap(
         customers=len(rows),

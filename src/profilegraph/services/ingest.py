@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
+from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.ports import Transaction
-from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.store.ingest import claim_events, write_rows
+from profilegraph.store.ports import Transaction
 
 __all__ = ["IngestReport", "ingest_events", "ingest_lines"]
 
@@ -101,7 +101,7 @@ async def _ingest(
     parsed: Parsed,
     config: IdentityConfig,
     batch_size: int,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Callable[[int], object] | None,
     on_reject: Callable[[Rejection, str | bytes | None], None] | None,
     deferred: bool,
 ) -> IngestReport:
@@ -135,11 +135,11 @@ async def _ingest(
 
 async def ingest_lines(
     store: GraphStore,
-    lines: Iterable[str] | Iterable[bytes],
+    lines: Iterable[str | bytes],
     config: IdentityConfig,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
     on_reject: Callable[[Rejection, str | bytes | None], None] | None = None,
     deferred: bool = False,
 ) -> IngestReport:
@@ -151,9 +151,7 @@ async def ingest_lines(
     have no OneID; the result is the same partition as resolving every batch.
     """
     parsed = (
-        (number, line, parse_line(line, number, config))
-        for number, line in enumerate(lines, start=1)
-        if line.strip()
+        (number, line, parse_line(line, number, config)) for number, line in enumerate(lines, start=1) if line.strip()
     )
     return await _ingest(store, parsed, config, batch_size, on_progress, on_reject, deferred)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.records import OneId
+from profilegraph.domain.identifiers import IdentityConfig, OneId
 from profilegraph.errors import NotFoundError
 from profilegraph.store import admin as admin_store
 from profilegraph.store.ports import Transaction

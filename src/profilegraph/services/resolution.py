@@ -13,8 +13,8 @@ from itertools import islice
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.ports import Transaction
 from profilegraph.store.oneids import load_all_evidence
+from profilegraph.store.ports import Transaction
 from profilegraph.store.resolution import apply_plan, load_component, load_memberships, pending_keys
 
 __all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "resolve_pending", "utc_now"]

@@ -7,15 +7,8 @@ import uuid
 from collections.abc import Collection, Mapping
 from typing import Any, LiteralString
 
-from profilegraph.domain.records import (
-    AuditEntry,
-    Conflict,
-    IdentifierKey,
-    IdentifierState,
-    MergeRecord,
-    OneId,
-    PersonStanding,
-)
+from profilegraph.domain.identifiers import IdentifierKey, OneId
+from profilegraph.domain.records import AuditEntry, Conflict, IdentifierState, MergeRecord, PersonStanding
 from profilegraph.domain.resolution import LinkEvidence
 from profilegraph.store.bolt import GraphStore, Record, Transaction, run
 
@@ -24,15 +17,15 @@ __all__ = [
     "add_must_link",
     "audit_of",
     "conflicts",
-    "person_standing",
     "identifier_state",
     "link_evidence",
     "link_neighbours",
     "members_of",
-    "redirect_of",
-    "retired_into",
+    "person_standing",
     "record_audit",
+    "redirect_of",
     "remove_must_links",
+    "retired_into",
     "set_admin_block",
 ]
 
@@ -166,7 +159,9 @@ async def remove_must_links(tx: Transaction, pairs: Collection[tuple[str, str]])
         await run(tx, REMOVE_MUST_LINKS, pairs=[list(p) for p in pairs])
 
 
-async def add_cannot_links(tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str) -> None:
+async def add_cannot_links(
+    tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
+) -> None:
     if pairs:
         rows = [sorted(p) for p in pairs]
         await run(tx, ADD_CANNOT_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
@@ -218,7 +213,11 @@ async def redirect_of(tx: Transaction, one_id: str) -> MergeRecord | None:
 async def audit_of(tx: Transaction, one_id: str) -> list[AuditEntry]:
     return [
         AuditEntry(
-            row["audit_id"], row["at"], row["actor"], row["action"], row["reason"],
+            row["audit_id"],
+            row["at"],
+            row["actor"],
+            row["action"],
+            row["reason"],
             tuple(OneId(o) for o in row["one_ids"] or ()),
             tuple(IdentifierKey(k) for k in row["identifier_keys"] or ()),
             json.loads(row["detail"]) if row["detail"] else {},
@@ -230,8 +229,14 @@ async def audit_of(tx: Transaction, one_id: str) -> list[AuditEntry]:
 async def conflicts(store: GraphStore, status: str, limit: int) -> list[Conflict]:
     return [
         Conflict(
-            row["conflict_id"], IdentifierKey(row["a"]), IdentifierKey(row["b"]), row["rule"], row["detail"],
-            row["detected_at"], row["one_id_a"], row["one_id_b"],
+            row["conflict_id"],
+            IdentifierKey(row["a"]),
+            IdentifierKey(row["b"]),
+            row["rule"],
+            row["detail"],
+            row["detected_at"],
+            row["one_id_a"],
+            row["one_id_b"],
         )
         for row in await store.query(CONFLICTS, status=status, limit=limit)
     ]
@@ -242,8 +247,13 @@ async def link_evidence(tx: Transaction, pairs: Collection[tuple[str, str]]) -> 
     rows = await run(tx, LINK_EVIDENCE, pairs=[list(p) for p in pairs])
     return {
         (row["a"], row["b"]): LinkEvidence(
-            row["a"], row["b"], row["first_seen"], row["last_seen"], int(row["count"]),
-            tuple(row["sources"] or ()), tuple(row["event_ids"] or ()),
+            row["a"],
+            row["b"],
+            row["first_seen"],
+            row["last_seen"],
+            int(row["count"]),
+            tuple(row["sources"] or ()),
+            tuple(row["event_ids"] or ()),
         )
         for row in rows
     }

@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from profilegraph.errors import (
     GraphConflictError,
@@ -136,8 +143,10 @@ class GraphStore:
                     return await session.execute_write(work)
             except Neo4jError as error:
                 attempt += 1
-                if not retry_conflicts or attempt >= _CONFLICT_ATTEMPTS or not is_retryable_conflict(
-                    error.code, str(error), self.product
+                if (
+                    not retry_conflicts
+                    or attempt >= _CONFLICT_ATTEMPTS
+                    or not is_retryable_conflict(error.code, str(error), self.product)
                 ):
                     raise translate(error) from error
             except (DriverError, OSError) as error:
@@ -156,7 +165,7 @@ class GraphStore:
         """Run a MERGE-style query that may race with another writer of the same key."""
         return await self.write(lambda tx: _records(tx, query, params), retry_conflicts=True)
 
-    async def ping(self, timeout: float = 3.0) -> bool:
+    async def ping(self, timeout: float = 3.0) -> bool:  # noqa: ASYNC109 - a probe that must not hang
         """True when the database answers a query now; never waits on the driver's retries."""
         try:
             async with asyncio.timeout(timeout), self._driver.session(database=self.database) as session:

@@ -81,8 +81,9 @@ def _day(ts: str) -> date:
     return date.fromisoformat(ts[:10])
 
 
-def _collect(result: ProfileActivity, orders: list[dict[str, Any]], days: list[dict[str, Any]],
-             persons: list[dict[str, Any]]) -> ProfileActivity:
+def _collect(
+    result: ProfileActivity, orders: list[dict[str, Any]], days: list[dict[str, Any]], persons: list[dict[str, Any]]
+) -> ProfileActivity:
     for row in orders:
         result.orders[row["one_id"]][row["order_id"]] = (_day(row["ts"]), float(row["amount"]))
     for row in days:
@@ -93,31 +94,51 @@ def _collect(result: ProfileActivity, orders: list[dict[str, Any]], days: list[d
 
 
 async def all_activity(store: GraphStore) -> ProfileActivity:
-    return _collect(ProfileActivity(), await store.query(ALL_ORDERS), await store.query(ALL_INTERACTION_DAYS),
-                    await store.query(ACTIVE_PERSONS))
+    return _collect(
+        ProfileActivity(),
+        await store.query(ALL_ORDERS),
+        await store.query(ALL_INTERACTION_DAYS),
+        await store.query(ACTIVE_PERSONS),
+    )
 
 
 async def activity(store: GraphStore, one_id: str) -> ProfileActivity:
-    return _collect(ProfileActivity(), await store.query(ORDERS_OF, one_id=one_id),
-                    await store.query(INTERACTION_DAYS_OF, one_id=one_id),
-                    await store.query(PERSON_FIRST_SEEN, one_id=one_id))
+    return _collect(
+        ProfileActivity(),
+        await store.query(ORDERS_OF, one_id=one_id),
+        await store.query(INTERACTION_DAYS_OF, one_id=one_id),
+        await store.query(PERSON_FIRST_SEEN, one_id=one_id),
+    )
 
 
 async def save_fit(store: GraphStore, model: ClvModel) -> str:
     fit_id = uuid.uuid4().hex
     await store.execute(
         SAVE_FIT,
-        fit_id=fit_id, fitted_at=model.fitted_at, until=model.until.isoformat(), unit=model.unit,
+        fit_id=fit_id,
+        fitted_at=model.fitted_at,
+        until=model.until.isoformat(),
+        unit=model.unit,
         customers=model.customers,
-        bgnbd_r=model.bgnbd.r, bgnbd_alpha=model.bgnbd.alpha, bgnbd_a=model.bgnbd.a, bgnbd_b=model.bgnbd.b,
+        bgnbd_r=model.bgnbd.r,
+        bgnbd_alpha=model.bgnbd.alpha,
+        bgnbd_a=model.bgnbd.a,
+        bgnbd_b=model.bgnbd.b,
         bgnbd_ll=model.bgnbd.log_likelihood,
-        pnbd_r=model.pareto_nbd.r, pnbd_alpha=model.pareto_nbd.alpha, pnbd_s=model.pareto_nbd.s,
-        pnbd_beta=model.pareto_nbd.beta, pnbd_ll=model.pareto_nbd.log_likelihood,
-        gg_p=model.gamma_gamma.p, gg_q=model.gamma_gamma.q, gg_v=model.gamma_gamma.v,
+        pnbd_r=model.pareto_nbd.r,
+        pnbd_alpha=model.pareto_nbd.alpha,
+        pnbd_s=model.pareto_nbd.s,
+        pnbd_beta=model.pareto_nbd.beta,
+        pnbd_ll=model.pareto_nbd.log_likelihood,
+        gg_p=model.gamma_gamma.p,
+        gg_q=model.gamma_gamma.q,
+        gg_v=model.gamma_gamma.v,
         gg_ll=model.gamma_gamma.log_likelihood,
-        rfm_recency=list(model.rfm.recency_days), rfm_frequency=list(model.rfm.frequency),
+        rfm_recency=list(model.rfm.recency_days),
+        rfm_frequency=list(model.rfm.frequency),
         rfm_monetary=list(model.rfm.monetary),
-        high_value_cutoff=model.high_value_cutoff, reference_horizon_days=model.reference_horizon_days,
+        high_value_cutoff=model.high_value_cutoff,
+        reference_horizon_days=model.reference_horizon_days,
         annual_discount_rate=model.annual_discount_rate,
     )
     return fit_id

@@ -37,7 +37,7 @@ ROOT_USER = "root"
 BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
 _LOCK_FILE = "server.lock"
 _ADDRESS_FILE = "server.json"
-_PASSWORD_FILE = "bolt-password"
+_PASSWORD_FILE = "bolt-password"  # noqa: S105 - a file name, not a password
 _LOG_FILE = "server.log"
 
 
@@ -230,9 +230,7 @@ class EmbeddedGraphServer:
         self._wait_until_ready(endpoint)
         self._endpoint = endpoint
         (self.data_dir / _ADDRESS_FILE).write_text(
-            json.dumps(
-                {"bolt_uri": endpoint.uri, "database": self.database, "pid": os.getpid(), "java_pid": self.pid}
-            ),
+            json.dumps({"bolt_uri": endpoint.uri, "database": self.database, "pid": os.getpid(), "java_pid": self.pid}),
             encoding="utf-8",
         )
         return endpoint

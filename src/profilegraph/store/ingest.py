@@ -127,6 +127,7 @@ _CATALOG_QUERIES: dict[str, LiteralString] = {
     "channel": UPSERT_CHANNELS,
 }
 
+
 async def claim_events(tx: Transaction, event_ids: Sequence[str], batch: str, now: str) -> set[str]:
     """Claim the event ids not processed before; return the ones this batch owns."""
     records = await run(tx, CLAIM_EVENTS, event_ids=list(event_ids), batch=batch, now=now)

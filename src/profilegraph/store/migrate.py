@@ -18,7 +18,14 @@ from typing import LiteralString, cast
 from profilegraph.errors import MigrationError
 from profilegraph.store.bolt import GraphStore
 
-__all__ = ["Migration", "MigrationStatus", "apply_migrations", "load_migrations", "migration_status", "schema_directory"]
+__all__ = [
+    "Migration",
+    "MigrationStatus",
+    "apply_migrations",
+    "load_migrations",
+    "migration_status",
+    "schema_directory",
+]
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.cypher$")
 
@@ -69,9 +76,7 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
         match = _FILE_NAME.match(path.name)
         if match is None:
             raise MigrationError(f"{path.name}: migration files are named NNNN_lower_snake_case.cypher")
-        migrations.append(
-            Migration(int(match[1]), match[2], split_statements(path.read_text(encoding="utf-8")))
-        )
+        migrations.append(Migration(int(match[1]), match[2], split_statements(path.read_text(encoding="utf-8"))))
     versions = [migration.version for migration in migrations]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"Two migration files in {directory} share a version number")
@@ -102,8 +107,10 @@ async def apply_migrations(store: GraphStore, migrations: list[Migration] | None
         for statement in migration.statements:
             try:
                 # Schema statements cannot share a transaction with data writes on Neo4j,
-                # so each runs alone; all of them are idempotent (IF NOT EXISTS).
-                await store.execute(cast(LiteralString, statement))
+                # so each runs alone; all of them are idempotent (IF NOT EXISTS). They are
+                # read from the package's own graph_schema/ files, never from input, which
+                # is why this one text may stand where a literal is required.
+                await store.execute(cast(LiteralString, statement))  # type: ignore[redundant-cast]
             except Exception as exc:
                 raise MigrationError(
                     f"Migration {migration.version:04d}_{migration.name} failed on:\n{statement}\n{exc}"

@@ -10,8 +10,8 @@ cannot add a link to a node between our read of its links and our commit.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import LiteralString
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
 
 from profilegraph.domain.resolution import (
     Evidence,
@@ -153,21 +153,48 @@ class MembershipState:
     persons: Mapping[str, PersonState]
 
 
+@dataclass
+class _Walk:
+    """What an evidence walk has gathered so far."""
+
+    nodes: dict[str, IdentifierNode] = field(default_factory=dict)
+    links: dict[tuple[str, str], LinkEvidence] = field(default_factory=dict)
+    must: set[tuple[str, str]] = field(default_factory=set)
+    cannot: set[tuple[str, str]] = field(default_factory=set)
+
+    def take(self, key: str, key_links: list[list[Any]], key_constraints: list[list[Any]]) -> dict[str, IdentifierNode]:
+        """Record an expanded identifier's links and constraints; return the identifiers they reach."""
+        reached: dict[str, IdentifierNode] = {}
+        # collect() skips nulls only at the top level: an identifier without links or
+        # constraints brings one [null, ...] entry from its OPTIONAL MATCH.
+        for other, other_status, link_first_seen in key_links:
+            if other is not None:
+                reached.setdefault(other, IdentifierNode.stored(other, other_status))
+                self.links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
+        for kind, other, other_status in key_constraints:
+            if kind == "MUST_LINK":
+                self.must.add(pair(key, other))
+                reached.setdefault(other, IdentifierNode.stored(other, other_status))
+            elif kind == "CANNOT_LINK":
+                self.cannot.add(pair(key, other))
+        return reached
+
+    def evidence(self) -> Evidence:
+        return Evidence(self.nodes, tuple(self.links.values()), frozenset(self.must), frozenset(self.cannot))
+
+
 async def load_component(
     tx: Transaction, seeds: Collection[str], lock_token: str | None, *, recheck: Collection[str] = ()
 ) -> tuple[Evidence, MembershipState]:
     """The evidence around ``seeds`` and the OneIDs it holds now.
 
-    The walk reaches every identifier connected to a seed through active
-    identifiers. Seeds stored as shared are not
-    expanded (more evidence cannot make them unshared) unless named in
-    ``recheck``, as after an admin block or unblock. With a ``lock_token`` every
-    expanded identifier is locked and marked resolved; without, it is a plain read.
+    The walk reaches every identifier connected to a seed through identifiers that
+    bridge. Seeds stored as shared are not expanded (more evidence cannot make them
+    unshared) unless named in ``recheck``, as after an admin block or unblock. With a
+    ``lock_token`` every expanded identifier is locked and marked resolved; without,
+    it is a plain read.
     """
-    nodes: dict[str, IdentifierNode] = {}
-    links: dict[tuple[str, str], LinkEvidence] = {}
-    must: set[tuple[str, str]] = set()
-    cannot: set[tuple[str, str]] = set()
+    walk = _Walk()
     expanded: set[str] = set()
     frontier = set(seeds)
     first_round = True
@@ -181,31 +208,18 @@ async def load_component(
         reached: dict[str, IdentifierNode] = {}
         for key, status, first_seen, admin_blocked, key_links, key_constraints in found[0]["nodes"]:
             if first_round and status == "shared" and key not in recheck:
-                nodes[key] = IdentifierNode.stored(key, "shared", first_seen)  # not expanded
+                walk.nodes[key] = IdentifierNode.stored(key, "shared", first_seen)  # not expanded
                 continue
-            nodes[key] = IdentifierNode.stored(key, status, first_seen, bool(admin_blocked), expanded=True)
-            # collect() skips nulls only at the top level: an identifier without links or
-            # constraints brings one [null, ...] entry from its OPTIONAL MATCH.
-            for other, other_status, link_first_seen in key_links:
-                if other is not None:
-                    reached.setdefault(other, IdentifierNode.stored(other, other_status))
-                    links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
-            for kind, other, other_status in key_constraints:
-                if kind == "MUST_LINK":
-                    must.add(pair(key, other))
-                    reached.setdefault(other, IdentifierNode.stored(other, other_status))
-                elif kind == "CANNOT_LINK":
-                    cannot.add(pair(key, other))
-        frontier = set()
+            walk.nodes[key] = IdentifierNode.stored(key, status, first_seen, bool(admin_blocked), expanded=True)
+            for other, node in walk.take(key, key_links, key_constraints).items():
+                reached.setdefault(other, node)
+        frontier = {key for key, node in reached.items() if key not in expanded and bridges(node)}
         for key, node in reached.items():
-            if key in expanded:
-                continue
-            if bridges(node):
-                frontier.add(key)
-            nodes.setdefault(key, node)
+            if key not in expanded:
+                walk.nodes.setdefault(key, node)
         first_round = False
-    state = await load_memberships(tx, [key for key, node in nodes.items() if node.expanded])
-    return Evidence(nodes, tuple(links.values()), frozenset(must), frozenset(cannot)), state
+    state = await load_memberships(tx, [key for key, node in walk.nodes.items() if node.expanded])
+    return walk.evidence(), state
 
 
 async def load_memberships(tx: Transaction, keys: Collection[str]) -> MembershipState:
@@ -230,8 +244,27 @@ async def apply_plan(
     now: str,
 ) -> None:
     """Write what changed: new OneIDs, memberships, statuses, redirects and conflicts."""
+    await _write_memberships(tx, state, plan, now)
+    expanded_keys = [key for key, node in evidence.nodes.items() if node.expanded]
+    statuses = [
+        {"key": key, "status": status}
+        for key in expanded_keys
+        if (status := resolution.status_of(key)) != evidence.nodes[key].status
+    ]
+    if statuses:
+        await run(tx, SET_STATUSES, rows=statuses)
+    if plan.redirects:
+        rows = [{"retired": r.retired, "survivor": r.survivor, "reason": r.reason} for r in plan.redirects]
+        await run(tx, RETIRE_PERSONS, rows=rows, now=now)
+        await run(tx, REDIRECT_PERSONS, rows=[r for r in rows if r["survivor"] is not None], now=now)
+    await _write_conflicts(tx, resolution, expanded_keys, now)
+
+
+async def _write_memberships(tx: Transaction, state: MembershipState, plan: OneIdPlan, now: str) -> None:
     moved = [
-        {"key": key, "one_id": one_id} for key, one_id in plan.assignments.items() if state.membership.get(key) != one_id
+        {"key": key, "one_id": one_id}
+        for key, one_id in plan.assignments.items()
+        if state.membership.get(key) != one_id
     ]
     unassigned = [key for key in state.membership if key not in plan.assignments]
     stale = unassigned + [row["key"] for row in moved if row["key"] in state.membership]
@@ -243,7 +276,8 @@ async def apply_plan(
             if row["one_id"] in members:
                 members[row["one_id"]].append(row["key"])
         rows = [
-            {"one_id": one_id, "anchor_key": anchor, "members": members[one_id]} for one_id, anchor in plan.created.items()
+            {"one_id": one_id, "anchor_key": anchor, "members": members[one_id]}
+            for one_id, anchor in plan.created.items()
         ]
         await run(tx, CREATE_PERSONS, rows=rows, now=now)
         moved = [row for row in moved if row["one_id"] not in members]
@@ -255,26 +289,15 @@ async def apply_plan(
     if plan.changed:
         await run(tx, BUMP_VERSIONS, one_ids=sorted(plan.changed), now=now)
 
-    statuses = []
-    for key, node in evidence.nodes.items():
-        if not node.expanded:
-            continue
-        status = resolution.status_of(key)
-        if status != node.status:
-            statuses.append({"key": key, "status": status})
-    if statuses:
-        await run(tx, SET_STATUSES, rows=statuses)
 
-    if plan.redirects:
-        rows = [{"retired": r.retired, "survivor": r.survivor, "reason": r.reason} for r in plan.redirects]
-        await run(tx, RETIRE_PERSONS, rows=rows, now=now)
-        await run(tx, REDIRECT_PERSONS, rows=[r for r in rows if r["survivor"] is not None], now=now)
-
+async def _write_conflicts(tx: Transaction, resolution: Resolution, expanded_keys: list[str], now: str) -> None:
+    """Open a conflict per refused link; close the ones of this component no rule refuses any more."""
     refused = {conflict_id(r): r for r in resolution.refusals}
-    expanded_keys = [key for key, node in evidence.nodes.items() if node.expanded]
     known = {row["conflict_id"] for row in await run(tx, OPEN_CONFLICTS_OF, keys=expanded_keys)}
     if refused:
-        rows = [{"conflict_id": cid, "a": r.a, "b": r.b, "rule": r.rule, "detail": r.detail} for cid, r in refused.items()]
+        rows = [
+            {"conflict_id": cid, "a": r.a, "b": r.b, "rule": r.rule, "detail": r.detail} for cid, r in refused.items()
+        ]
         await run(tx, OPEN_CONFLICTS, rows=rows, now=now)
     if known - refused.keys():
         await run(tx, CLOSE_CONFLICTS, conflict_ids=sorted(known - refused.keys()), now=now)

@@ -100,13 +100,22 @@ def install_neo4j(cache: Path | None = None) -> Path:
             launcher.write_bytes(sources.joinpath(f"{_MAIN_CLASS}.java").read_bytes())
             lib = work_dir / "lib"
             _run(
-                [mvn, "-B", "-q", f"-Dneo4j.version={NEO4J_VERSION}", "dependency:copy-dependencies",
-                 f"-DoutputDirectory={lib}", "-DincludeScope=runtime"],
+                [
+                    mvn,
+                    "-B",
+                    "-q",
+                    f"-Dneo4j.version={NEO4J_VERSION}",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={lib}",
+                    "-DincludeScope=runtime",
+                ],
                 f"Fetching Neo4j {NEO4J_VERSION} from Maven Central",
                 work_dir,
             )
             classes = work_dir / "classes"
-            _run([javac, "-d", str(classes), "-cp", f"{lib}/*", str(launcher)], "Compiling the Neo4j launcher", work_dir)
+            _run(
+                [javac, "-d", str(classes), "-cp", f"{lib}/*", str(launcher)], "Compiling the Neo4j launcher", work_dir
+            )
             for name in ("lib", "classes"):
                 shutil.rmtree(cache / name, ignore_errors=True)
                 shutil.move(work_dir / name, cache / name)
