@@ -20,8 +20,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +43,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
 from profilegraph.domain.rfm import rfm_cuts
 from profilegraph.domain.valuation import ClvModel, Population, figures, predict
-from profilegraph.services.cdnow import cdnow_events
+from profilegraph.services.cdnow import cdnow_events, cdnow_purchases
 from profilegraph.services.clv import fit_population
 from profilegraph.services.ingest import ingest_lines
 from profilegraph.store.bolt import GraphStore
@@ -58,13 +57,7 @@ CALIBRATION_END = date(1997, 9, 30)
 
 
 def cdnow_summaries(path: Path) -> list[CustomerSummary]:
-    purchases: dict[str, list[tuple[date, float]]] = defaultdict(list)
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        if not fields or not fields[0].isdigit():
-            continue
-        day, amount = (fields[2], fields[4]) if len(fields) == 5 else (fields[1], fields[3])
-        purchases[fields[0]].append((datetime.strptime(day, "%Y%m%d").date(), float(amount)))
+    purchases = cdnow_purchases(path.read_text().splitlines())
     return [s for s in (summarise(p, CALIBRATION_END) for p in purchases.values()) if s is not None]
 
 

@@ -30,8 +30,12 @@ from profilegraph.store.bolt import GraphStore
 from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer
 from profilegraph.store.migrate import apply_migrations
 from profilegraph.store.neo4j_local import LocalNeo4j
+from tests import cypher_coverage
 
 BACKEND_VARIABLE = "PROFILEGRAPH_TEST_BACKEND"
+# With this set to 1 (CI sets it), a session that ran on Neo4j fails if any Cypher
+# statement of store/ or graph_schema/ never executed there.
+REQUIRE_COVERAGE_VARIABLE = "PROFILEGRAPH_TEST_REQUIRE_NEO4J_CYPHER"
 BACKENDS = ("embedded", "neo4j-local", "bolt")
 NEO4J_URI_VARIABLE = "PROFILEGRAPH_TEST_NEO4J_URI"
 ALLOW_WIPE_VARIABLE = "PROFILEGRAPH_TEST_ALLOW_WIPE"
@@ -46,6 +50,22 @@ WITH markers, n LIMIT 1
 RETURN markers, count(n) AS nodes
 """
 _MARK: LiteralString = "MERGE (:ProfileGraphTestMarker {purpose: 'profilegraph test data; emptied by every test'})"
+
+
+cypher_coverage.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get(REQUIRE_COVERAGE_VARIABLE) != "1" or "neo4j-local" not in selected_backends():
+        return
+    missing = cypher_coverage.missing_on_neo4j()
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"{len(missing)} Cypher statements never ran on Neo4j in this session:", red=True)
+            for name in missing:
+                reporter.write_line(f"  {name}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def selected_backends() -> list[str]:

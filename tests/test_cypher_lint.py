@@ -7,52 +7,17 @@ is not enough; `tools/cypher_lint.mjs` runs Neo4j's linter (npm package
 
 from __future__ import annotations
 
-import ast
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from profilegraph.store.migrate import load_migrations
+from tests.cypher_coverage import schema_statements, store_statements
 
 ROOT = Path(__file__).resolve().parents[1]
-STORE = ROOT / "src" / "profilegraph" / "store"
 LINTER = ROOT / "tools" / "cypher_lint.mjs"
-_CYPHER_START = re.compile(
-    r"^\s*(MATCH|OPTIONAL|MERGE|CREATE|UNWIND|RETURN|WITH|CALL|SHOW|DROP|DETACH|DELETE|SET|FOREACH)\b"
-)
-
-
-def _store_statements() -> dict[str, str]:
-    """Module-level string constants of store/ that hold Cypher, by `module:NAME`."""
-    found: dict[str, str] = {}
-    for path in sorted(STORE.rglob("*.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            target, value = None, None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign):
-                target, value = node.target, node.value
-            if (
-                isinstance(target, ast.Name)
-                and target.id.isupper()
-                and isinstance(value, ast.Constant)
-                and isinstance(value.value, str)
-                and _CYPHER_START.match(value.value)
-            ):
-                found[f"{path.relative_to(ROOT)}:{target.id}"] = value.value
-    return found
-
-
-def _schema_statements() -> dict[str, str]:
-    return {
-        f"graph_schema/{m.version:04d}_{m.name}.cypher#{i + 1}": statement
-        for m in load_migrations()
-        for i, statement in enumerate(m.statements)
-    }
 
 
 def _lint(statements: dict[str, str]) -> dict[str, list[dict[str, object]]]:
@@ -67,7 +32,7 @@ def _lint(statements: dict[str, str]) -> dict[str, list[dict[str, object]]]:
 
 
 def test_store_and_schema_cypher_passes_neo4j_5_analysis() -> None:
-    statements = _store_statements() | _schema_statements()
+    statements = store_statements() | schema_statements()
     assert len(statements) > 15  # the collector found the store's queries, not nothing
     report = _lint(statements)
     failures = {key: errors for key, errors in report.items() if errors}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from profilegraph.domain.clv import (
     pareto_nbd_log_likelihood,
     summarise,
 )
+from profilegraph.services.cdnow import cdnow_purchases
 
 # The 1/10th CDNOW sample (Fader & Hardie), as shipped with the MIT-licensed lifetimes package.
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
@@ -30,10 +30,7 @@ CALIBRATION_END = date(1997, 9, 30)
 
 @pytest.fixture(scope="module")
 def summaries() -> list[CustomerSummary]:
-    purchases: dict[str, list[tuple[date, float]]] = defaultdict(list)
-    for line in CDNOW_SAMPLE.read_text().splitlines():
-        customer, _, day, _, amount = line.split()
-        purchases[customer].append((datetime.strptime(day, "%Y%m%d").date(), float(amount)))
+    purchases = cdnow_purchases(CDNOW_SAMPLE.read_text().splitlines())
     found = [summarise(p, CALIBRATION_END, "weeks") for p in purchases.values()]
     return [s for s in found if s is not None]
 

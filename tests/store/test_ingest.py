@@ -273,3 +273,38 @@ async def test_eight_concurrent_ingesters_end_as_one_sequential_run(session_stor
     assert await partition(session_store) == sequential
     redirects = await session_store.query(REDIRECT_TARGETS)
     assert all(row["survivor"] is not None for row in redirects)
+
+
+CATALOG: LiteralString = """
+MATCH (n) WHERE n:Product OR n:Content OR n:Channel
+RETURN labels(n)[0] AS kind, coalesce(n.sku, n.content_id, n.code) AS key, n.name AS name, n.updated_at AS updated_at
+ORDER BY kind, key
+"""
+
+
+def _catalog_record(event_id: str, record_type: str, key_name: str, key: str, day: int, **properties: str) -> str:
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "type": record_type,
+            "ts": f"2026-04-{day:02d}T00:00:00Z",
+            record_type: {key_name: key, **properties},
+        }
+    )
+
+
+async def test_catalog_records_upsert_products_content_and_channels(graph_store: GraphStore) -> None:
+    lines = [
+        _catalog_record("c1", "product", "sku", "SKU1", 1, name="Oolong", category="tea"),
+        _catalog_record("c2", "content", "content_id", "c-7", 1, name="Brewing guide", topic="tea"),
+        _catalog_record("c3", "channel", "code", "tmall", 1, name="Tmall", kind="marketplace"),
+        _catalog_record("c4", "product", "sku", "SKU1", 2, name="Oolong tea"),  # a later record updates
+    ]
+    report = await ingest_lines(graph_store, lines, CONFIG)
+
+    assert (report.accepted, len(report.rejected)) == (4, 0)
+    assert await graph_store.query(CATALOG) == [
+        {"kind": "Channel", "key": "tmall", "name": "Tmall", "updated_at": "2026-04-01T00:00:00Z"},
+        {"kind": "Content", "key": "c-7", "name": "Brewing guide", "updated_at": "2026-04-01T00:00:00Z"},
+        {"kind": "Product", "key": "SKU1", "name": "Oolong tea", "updated_at": "2026-04-02T00:00:00Z"},
+    ]

@@ -65,7 +65,7 @@ def summarise(purchases: Iterable[tuple[date, float]], until: date, unit: str = 
         frequency=len(days) - 1,
         recency=(days[-1] - days[0]).days / scale,
         age=(until - days[0]).days / scale,
-        monetary=float(np.mean(repeats)) if repeats else 0.0,
+        monetary=sum(repeats) / len(repeats) if repeats else 0.0,
         historic=float(sum(per_day.values())),
     )
 

@@ -16,6 +16,7 @@ from profilegraph.domain.clv import (
     bgnbd_conditional_expected_purchases,
     bgnbd_probability_alive,
     gamma_gamma_expected_spend,
+    summarise,
 )
 from profilegraph.domain.rfm import RfmCuts, RfmScore, score_rfm
 
@@ -97,23 +98,11 @@ def alive_until(model: ClvModel, people: Population, threshold: float) -> Array:
 
 def population(model: ClvModel, purchases: list[list[tuple[date, float]]], as_of: date) -> Population:
     """The model inputs of many customers, each given as (day, amount) purchases up to ``as_of``."""
-    scale = UNIT_DAYS[model.unit]
     rows = np.zeros((len(purchases), 4))
     for index, bought in enumerate(purchases):
-        per_day: dict[date, float] = {}
-        for day, amount in bought:
-            if day <= as_of:
-                per_day[day] = per_day.get(day, 0.0) + amount
-        if not per_day:
-            continue
-        days = sorted(per_day)
-        repeats = [per_day[d] for d in days[1:]]
-        rows[index] = (
-            len(days) - 1,
-            (days[-1] - days[0]).days / scale,
-            (as_of - days[0]).days / scale,
-            sum(repeats) / len(repeats) if repeats else 0.0,
-        )
+        summary = summarise(bought, as_of, model.unit)
+        if summary is not None:
+            rows[index] = (summary.frequency, summary.recency, summary.age, summary.monetary)
     return Population(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
 
 

@@ -1,19 +1,27 @@
-"""Loading the CDNOW benchmark data set as orders of ``member_id`` identifiers."""
+"""The CDNOW benchmark data set: its purchases, and the same as orders of ``member_id`` identifiers."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from profilegraph.errors import InvalidInputError
 
-__all__ = ["cdnow_events"]
+__all__ = ["CdnowPurchase", "cdnow_events", "cdnow_purchases", "read_cdnow"]
 
 
-def cdnow_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Order events from CDNOW master (id, date, cds, dollars) or sample (id, sample id, date, cds, dollars) lines."""
-    per_day: Counter[tuple[str, str]] = Counter()
+@dataclass(frozen=True)
+class CdnowPurchase:
+    customer: str
+    day: date
+    amount: float
+
+
+def read_cdnow(lines: Iterable[str]) -> Iterator[CdnowPurchase]:
+    """Purchases from CDNOW master (id, date, cds, dollars) or sample (id, sample id, date, cds, dollars) lines."""
     for number, line in enumerate(lines, start=1):
         fields = line.split()
         if not fields or not fields[0].isdigit():
@@ -26,14 +34,31 @@ def cdnow_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             raise InvalidInputError(
                 f"line {number}: expected 4 (master) or 5 (sample) columns, got {len(fields)}", field="line"
             )
-        per_day[(customer, day)] += 1
-        sequence = per_day[(customer, day)]
-        order_id = f"cdnow-{customer}-{day}-{sequence}"
+        try:
+            yield CdnowPurchase(customer, date(int(day[:4]), int(day[4:6]), int(day[6:8])), float(dollars))
+        except ValueError:
+            raise InvalidInputError(f"line {number}: {day!r} is not a YYYYMMDD date", field="line") from None
+
+
+def cdnow_purchases(lines: Iterable[str]) -> dict[str, list[tuple[date, float]]]:
+    """Each customer's (day, amount) purchases, as the CLV models take them."""
+    purchases: dict[str, list[tuple[date, float]]] = defaultdict(list)
+    for purchase in read_cdnow(lines):
+        purchases[purchase.customer].append((purchase.day, purchase.amount))
+    return dict(purchases)
+
+
+def cdnow_events(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """One order event per purchase; purchases of one customer on one day get a sequence number."""
+    per_day: Counter[tuple[str, date]] = Counter()
+    for purchase in read_cdnow(lines):
+        per_day[(purchase.customer, purchase.day)] += 1
+        order_id = f"cdnow-{purchase.customer}-{purchase.day:%Y%m%d}-{per_day[(purchase.customer, purchase.day)]}"
         yield {
             "event_id": order_id,
             "type": "order",
-            "ts": f"{day[:4]}-{day[4:6]}-{day[6:]}T00:00:00Z",
+            "ts": f"{purchase.day.isoformat()}T00:00:00Z",
             "source": "cdnow",
-            "identifiers": [{"type": "member_id", "value": customer}],
-            "order": {"order_id": order_id, "amount": float(dollars), "currency": "USD", "channel": "cdnow"},
+            "identifiers": [{"type": "member_id", "value": purchase.customer}],
+            "order": {"order_id": order_id, "amount": purchase.amount, "currency": "USD", "channel": "cdnow"},
         }

@@ -110,6 +110,9 @@ class GraphStore:
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
             max_transaction_retry_time=30.0,
+            # "label does not exist" on a fresh database is no news; every other
+            # notification (deprecations, performance hints) is still logged.
+            notifications_disabled_classifications=["UNRECOGNIZED"],
         )
         try:
             info = await driver.get_server_info()

@@ -1,0 +1,49 @@
+"""One profile's CLV figures and lifecycle, computed on read from the stored fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, lifecycle
+from profilegraph.domain.valuation import ClvFigures, figures, population
+from profilegraph.services.clv._common import churned_since, lifecycle_facts, today
+from profilegraph.services.lookup import find_one_id
+from profilegraph.store import clv as clv_store
+from profilegraph.store.bolt import GraphStore
+
+__all__ = ["ProfileValue", "profile_value"]
+
+
+@dataclass(frozen=True)
+class ProfileValue:
+    one_id: str
+    requested: str
+    redirected: bool
+    clv: ClvFigures
+    lifecycle: Lifecycle
+
+
+async def profile_value(
+    store: GraphStore,
+    config: IdentityConfig,
+    wanted: str,
+    *,
+    horizon_days: int,
+    as_of: date | None,
+    lifecycle_config: LifecycleConfig,
+) -> ProfileValue:
+    """A profile's CLV figures and lifecycle, computed on read from the stored fit and its own orders."""
+    found = await store.read(lambda tx: find_one_id(tx, config, wanted))
+    one_id, redirected = found.one_id, found.redirected
+    as_of = as_of or today()
+    model = await clv_store.latest_fit(store)
+    activity = await clv_store.activity(store, one_id)
+    bought = [p for p in activity.purchases(one_id) if p[0] <= as_of]
+    clv = figures(model, bought, as_of, horizon_days)
+    churned = None
+    if model is not None and bought:
+        churned = churned_since(model, population(model, [bought], as_of), [bought], lifecycle_config.churn_p_alive)[0]
+    stage = lifecycle(lifecycle_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
+    return ProfileValue(one_id, wanted, redirected, clv, stage)
