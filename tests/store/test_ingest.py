@@ -97,6 +97,19 @@ RETURN p.one_id AS retired, q.one_id AS survivor
 """
 
 
+def _families(count: int) -> list[str]:
+    """Identify events in which every three members share a phone: 3 events per OneID."""
+    return [
+        identify(
+            f"ev-{i}",
+            1 + i % 28,
+            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
+            {"type": "member_id", "value": f"M{i}"},
+        )
+        for i in range(count)
+    ]
+
+
 async def _state(store: GraphStore) -> tuple[object, ...]:
     counts = (await store.query(COUNTS))[0]
     return (
@@ -131,15 +144,7 @@ async def test_replaying_events_changes_nothing(graph_store: GraphStore) -> None
 
 
 async def test_an_import_killed_half_way_and_run_again_ends_as_one_clean_run(session_store: GraphStore) -> None:
-    lines = [
-        identify(
-            f"ev-{i}",
-            1 + i % 28,
-            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-            {"type": "member_id", "value": f"M{i}"},
-        )
-        for i in range(40)
-    ]
+    lines = _families(40)
     await session_store.execute(CLEAR_DATA)
     await ingest_lines(session_store, lines, CONFIG, batch_size=7)
     clean = await _state(session_store)
@@ -205,15 +210,7 @@ async def test_incremental_ingestion_in_any_order_equals_the_full_recompute(
 
 
 async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run(session_store: GraphStore) -> None:
-    lines = [
-        identify(
-            f"ev-{i}",
-            1 + i % 28,
-            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-            {"type": "member_id", "value": f"M{i}"},
-        )
-        for i in range(30)
-    ]
+    lines = _families(30)
     clean = await _clean_ingest(session_store, lines, batch_size=7)
     clean_state = await _state(session_store)
 
@@ -230,15 +227,7 @@ async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run
 
 
 async def test_the_full_recompute_resolves_what_a_killed_bulk_import_left_pending(session_store: GraphStore) -> None:
-    lines = [
-        identify(
-            f"ev-{i}",
-            1 + i % 28,
-            {"type": "phone", "value": f"+86 139 0000 {i // 3:04d}"},
-            {"type": "member_id", "value": f"M{i}"},
-        )
-        for i in range(12)
-    ]
+    lines = _families(12)
     clean = await _clean_ingest(session_store, lines, batch_size=5)
 
     await session_store.execute(CLEAR_DATA)

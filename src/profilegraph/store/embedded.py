@@ -20,7 +20,6 @@ import os
 import secrets
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
 
@@ -29,7 +28,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from profilegraph.errors import DataDirectoryInUseError, EmbeddedServerError
 from profilegraph.settings import Settings
-from profilegraph.store.process import die_with_parent, free_loopback_port
+from profilegraph.store.process import BoltEndpoint, ChildGraphServer, die_with_parent, free_loopback_port
 
 __all__ = ["BoltEndpoint", "EmbeddedGraphServer", "running_server"]
 
@@ -39,16 +38,6 @@ _LOCK_FILE = "server.lock"
 _ADDRESS_FILE = "server.json"
 _PASSWORD_FILE = "bolt-password"  # noqa: S105 - a file name, not a password
 _LOG_FILE = "server.log"
-
-
-@dataclass(frozen=True)
-class BoltEndpoint:
-    """How to reach a Bolt graph server."""
-
-    uri: str
-    user: str
-    password: str
-    database: str | None
 
 
 def _java_and_classpath() -> tuple[Path, str]:
@@ -131,7 +120,7 @@ def running_server(data_dir: Path, *, wait: float = 30.0) -> BoltEndpoint | None
         time.sleep(0.2)
 
 
-class EmbeddedGraphServer:
+class EmbeddedGraphServer(ChildGraphServer):
     """Starts and stops ArcadeDB with Bolt on a free loopback port.
 
     Example::
@@ -139,6 +128,8 @@ class EmbeddedGraphServer:
         with EmbeddedGraphServer(Path("var/graph")) as endpoint:
             driver = neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password))
     """
+
+    description = "embedded graph server"
 
     def __init__(
         self,
@@ -148,23 +139,12 @@ class EmbeddedGraphServer:
         start_timeout: float = 60.0,
         database: str = "profilegraph",
     ) -> None:
+        super().__init__()
         self.data_dir = data_dir.resolve()
         self.heap = heap
         self.start_timeout = start_timeout
         self.database = database
-        self._process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
-        self._endpoint: BoltEndpoint | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    @property
-    def endpoint(self) -> BoltEndpoint:
-        if self._endpoint is None:
-            raise EmbeddedServerError("The embedded graph server is not running")
-        return self._endpoint
 
     def start(self) -> BoltEndpoint:
         """Launch the server and return once a Bolt query answers."""
@@ -261,29 +241,11 @@ class EmbeddedGraphServer:
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop the JVM (SIGTERM, then SIGKILL after ``timeout``) and release the directory."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._endpoint = None
+        super().stop(timeout)
         if self._lock is not None:
             (self.data_dir / _ADDRESS_FILE).unlink(missing_ok=True)
             self._lock.close()
             self._lock = None
-
-    def __enter__(self) -> BoltEndpoint:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def __del__(self) -> None:
-        if getattr(self, "_process", None) is not None:
-            self.stop()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Self:

@@ -33,8 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 from profilegraph.errors import EmbeddedServerError
-from profilegraph.store.embedded import BoltEndpoint
-from profilegraph.store.process import die_with_parent, free_loopback_port
+from profilegraph.store.process import BoltEndpoint, ChildGraphServer, die_with_parent, free_loopback_port
 
 __all__ = ["NEO4J_VERSION", "LocalNeo4j", "install_neo4j"]
 
@@ -123,30 +122,21 @@ def install_neo4j(cache: Path | None = None) -> Path:
     return cache
 
 
-class LocalNeo4j:
+class LocalNeo4j(ChildGraphServer):
     """Starts and stops a Neo4j 5 community server with Bolt on a free loopback port.
 
     ``home`` holds its databases and logs; ``heap`` bounds the JVM heap and
     ``page_cache`` the page cache (Neo4j otherwise takes half the machine's memory).
     """
 
+    description = "local Neo4j"
+
     def __init__(self, home: Path, *, heap: str = "1g", page_cache: str = "512m", start_timeout: float = 120.0) -> None:
+        super().__init__()
         self.home = home.resolve()
         self.heap = heap
         self.page_cache_mb = _megabytes(page_cache)
         self.start_timeout = start_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._endpoint: BoltEndpoint | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
-    @property
-    def endpoint(self) -> BoltEndpoint:
-        if self._endpoint is None:
-            raise EmbeddedServerError("The local Neo4j is not running")
-        return self._endpoint
 
     def start(self) -> BoltEndpoint:
         """Install if needed, launch, and return once Bolt accepts connections."""
@@ -210,26 +200,7 @@ class LocalNeo4j:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Shut Neo4j down cleanly (SIGTERM runs its shutdown), then SIGKILL after ``timeout``."""
-        process, self._process = self._process, None
-        self._endpoint = None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def __enter__(self) -> BoltEndpoint:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def __del__(self) -> None:
-        if getattr(self, "_process", None) is not None:
-            self.stop()
+        super().stop(timeout)
 
 
 def _megabytes(size: str) -> int:
