@@ -30,6 +30,7 @@ __all__ = [
     "pair",
     "plan_one_ids",
     "resolve",
+    "stays_shared",
 ]
 
 Pair = tuple[str, str]
@@ -66,6 +67,16 @@ class IdentifierNode:
         status = status or "active"
         blocked = status == "blocked" if admin_blocked is None else admin_blocked
         return cls(key, key.partition(":")[0], first_seen, status, blocked, expanded=expanded)
+
+
+def stays_shared(status: str | None) -> bool:
+    """Whether an identifier stored with ``status`` is shared whatever new evidence comes.
+
+    Evidence only ever adds people next to a shared identifier, so an evidence walk
+    that starts at one need not expand it; only an admin block or unblock, which can
+    take away what made it shared, rechecks it.
+    """
+    return status == "shared"
 
 
 def bridges(node: IdentifierNode) -> bool:

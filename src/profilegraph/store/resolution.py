@@ -23,6 +23,7 @@ from profilegraph.domain.resolution import (
     Resolution,
     bridges,
     pair,
+    stays_shared,
 )
 from profilegraph.store.bolt import Transaction, run
 
@@ -207,8 +208,8 @@ async def load_component(
         expanded |= frontier
         reached: dict[str, IdentifierNode] = {}
         for key, status, first_seen, admin_blocked, key_links, key_constraints in found[0]["nodes"]:
-            if first_round and status == "shared" and key not in recheck:
-                walk.nodes[key] = IdentifierNode.stored(key, "shared", first_seen)  # not expanded
+            if first_round and stays_shared(status) and key not in recheck:
+                walk.nodes[key] = IdentifierNode.stored(key, status, first_seen)  # not expanded
                 continue
             walk.nodes[key] = IdentifierNode.stored(key, status, first_seen, bool(admin_blocked), expanded=True)
             for other, node in walk.take(key, key_links, key_constraints).items():
