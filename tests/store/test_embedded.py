@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import neo4j
 import pytest
 
 from profilegraph.errors import DataDirectoryInUseError, EmbeddedServerError
@@ -40,3 +41,15 @@ def test_a_server_that_does_not_answer_in_time_is_stopped(tmp_path: Path) -> Non
         server.start()
     assert server.pid is None
     assert running_server(tmp_path) is None
+
+
+def test_the_root_password_is_not_on_the_servers_command_line(tmp_path: Path) -> None:
+    server = EmbeddedGraphServer(tmp_path)
+    endpoint = server.start()
+    try:
+        command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode()
+        assert endpoint.password not in command_line
+        with neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password)) as driver:
+            assert driver.execute_query("RETURN 1 AS ok", database_=endpoint.database).records[0]["ok"] == 1
+    finally:
+        server.stop()

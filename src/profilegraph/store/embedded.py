@@ -178,7 +178,8 @@ class EmbeddedGraphServer(ChildGraphServer):
             "-Djava.awt.headless=true",
             f"-Darcadedb.server.rootPath={self.data_dir}",
             f"-Darcadedb.server.databaseDirectory={self.data_dir / 'databases'}",
-            f"-Darcadedb.server.rootPassword={password}",
+            # the path, not the password: a command line is visible to every local user
+            f"-Darcadedb.server.rootPasswordPath={self.data_dir / _PASSWORD_FILE}",
             f"-Darcadedb.server.defaultDatabases={self.database}[{ROOT_USER}]",
             "-Darcadedb.server.mode=production",
             "-Darcadedb.server.httpIncomingHost=127.0.0.1",
