@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
@@ -17,7 +17,7 @@ from profilegraph.services.config import identity_config
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
 
-__all__ = ["echo_json", "load_cli_settings", "parse_date", "run_async", "with_graph"]
+__all__ = ["echo_json", "load_cli_settings", "open_output", "parse_date", "run_async", "with_graph"]
 
 T = TypeVar("T")
 
@@ -49,6 +49,15 @@ def with_graph(action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]], *
             return await action(runtime, config)
 
     return run_async(run())
+
+
+def open_output(path: str) -> BinaryIO:
+    """Open a file the command will write, before it does any work: a path it cannot
+    write is one clear error now, not a traceback after an hour's import."""
+    try:
+        return open(path, "wb")
+    except OSError as exc:
+        raise click.FileError(path, hint=exc.strerror or str(exc)) from None
 
 
 def echo_json(value: Any) -> None:

@@ -6,12 +6,11 @@ import getpass
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from profilegraph.cli._common import echo_json, with_graph
+from profilegraph.cli._common import echo_json, open_output, with_graph
 from profilegraph.domain.events import Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
@@ -38,7 +37,7 @@ _reason_option = click.option("--reason", required=True, help="Why (kept in the 
 
 
 @click.command("import")
-@click.argument("file")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--errors", "errors", type=click.Path(dir_okay=False), help="Write rejected lines to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -55,8 +54,8 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     finished by running it again.
     """
     # Bytes, decoded line by line: a line that is not UTF-8 is rejected like any bad line.
+    error_sink = open_output(errors) if errors else None
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
-    error_sink = open(errors, "wb") if errors else None  # noqa: SIM115 - closed below
     progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
 
     def on_reject(rejection: Rejection, raw: str | bytes | None) -> None:
@@ -107,13 +106,18 @@ def resolve_command(full: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def export_command(file: str) -> None:
     """Write {identifier key: OneID} for every identifier that belongs to a OneID."""
-    mapping = with_graph(lambda rt, config: one_id_map(rt.store))
-    text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False)
-    if file == "-":
-        click.echo(text)
-    else:
-        Path(file).write_text(text, encoding="utf-8")
-        click.echo(f"{len(mapping)} identifiers in {len(set(mapping.values()))} OneIDs written to {file}", err=True)
+    sink = None if file == "-" else open_output(file)
+    try:
+        mapping = with_graph(lambda rt, config: one_id_map(rt.store))
+        text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False)
+        if sink is None:
+            click.echo(text)
+            return
+        sink.write(text.encode())
+    finally:
+        if sink is not None:
+            sink.close()
+    click.echo(f"{len(mapping)} identifiers in {len(set(mapping.values()))} OneIDs written to {file}", err=True)
 
 
 @click.command("merge")
