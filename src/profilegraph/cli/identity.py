@@ -15,9 +15,9 @@ from profilegraph.domain.events import Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
 from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.lookup import all_one_ids
 from profilegraph.services.resolution import resolve_full
 from profilegraph.services.runtime import GraphRuntime
-from profilegraph.store.oneids import one_id_map
 
 __all__ = [
     "block_command",
@@ -108,7 +108,7 @@ def export_command(file: str) -> None:
     """Write {identifier key: OneID} for every identifier that belongs to a OneID."""
     sink = None if file == "-" else open_output(file)
     try:
-        mapping = with_graph(lambda rt, config: one_id_map(rt.store))
+        mapping = with_graph(lambda rt, config: all_one_ids(rt.store))
         text = json.dumps(dict(sorted(mapping.items())), ensure_ascii=False)
         if sink is None:
             click.echo(text)

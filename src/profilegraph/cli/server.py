@@ -9,7 +9,6 @@ import click
 from profilegraph.cli._common import load_cli_settings, with_graph
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.runtime import GraphRuntime
-from profilegraph.store.migrate import Migration, apply_migrations
 
 __all__ = ["migrate", "serve"]
 
@@ -40,11 +39,11 @@ def serve(host: str | None, port: int | None) -> None:
 def migrate() -> None:
     """Apply the pending graph schema migrations."""
 
-    async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[Migration]:
-        return await apply_migrations(runtime.store)
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[str]:
+        return [f"{migration.version:04d}_{migration.name}" for migration in await runtime.migrate()]
 
     applied = with_graph(action, migrate=False)
-    for migration in applied:
-        click.echo(f"applied {migration.version:04d}_{migration.name}")
+    for name in applied:
+        click.echo(f"applied {name}")
     if not applied:
         click.echo("schema is up to date")

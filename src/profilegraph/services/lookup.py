@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from profilegraph.domain.identifiers import IdentityConfig, OneId
 from profilegraph.errors import NotFoundError
 from profilegraph.store import admin as admin_store
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.oneids import one_id_map
 from profilegraph.store.ports import Transaction
 
-__all__ = ["FoundOneId", "active_one_id", "find_one_id"]
+__all__ = ["FoundOneId", "active_one_id", "all_one_ids", "find_one_id"]
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,8 @@ async def find_one_id(tx: Transaction, config: IdentityConfig, wanted: str) -> F
     if state is None or state.one_id is None:
         raise NotFoundError(f"identifier {key} belongs to no OneID")
     return FoundOneId(state.one_id, redirected=False)
+
+
+async def all_one_ids(store: GraphStore) -> dict[str, str]:
+    """Identifier key -> OneID, for every identifier that belongs to a OneID."""
+    return await one_id_map(store)

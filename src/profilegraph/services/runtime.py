@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from profilegraph.settings import Settings
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer, running_server
-from profilegraph.store.migrate import MigrationStatus, apply_migrations, migration_status
+from profilegraph.store.migrate import Migration, MigrationStatus, apply_migrations, migration_status
 
 __all__ = ["GraphRuntime", "GraphStatus", "open_graph"]
 
@@ -34,6 +34,10 @@ class GraphRuntime:
     store: GraphStore
     backend: str
     server: EmbeddedGraphServer | None = None
+
+    async def migrate(self) -> list[Migration]:
+        """Apply the schema migrations this graph lacks; return them."""
+        return await apply_migrations(self.store)
 
     async def status(self) -> GraphStatus:
         if not await self.store.ping():
