@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import LiteralString
 
 import pytest
 
@@ -49,3 +50,19 @@ async def test_identifier_key_uniqueness_is_enforced(graph_store: GraphStore) ->
     await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
     with pytest.raises(GraphConstraintError):
         await graph_store.execute(CREATE_IDENTIFIER, key="phone:+8613800138001")
+
+
+FORGET_MIGRATIONS: LiteralString = "MATCH (m:SchemaMigration) DELETE m"
+SHOW_INDEX_NAMES: LiteralString = "SHOW INDEXES YIELD name RETURN name"
+
+
+async def test_every_migration_statement_can_run_twice(graph_store: GraphStore) -> None:
+    # A deployment that lost its migration records (a restored backup) re-applies all of them.
+    before = {record["name"] for record in await graph_store.query(SHOW_INDEX_NAMES)}
+    await graph_store.execute(FORGET_MIGRATIONS)
+
+    reapplied = await apply_migrations(graph_store)
+
+    assert [m.version for m in reapplied] == [m.version for m in load_migrations()]
+    assert {record["name"] for record in await graph_store.query(SHOW_INDEX_NAMES)} == before
+    assert (await migration_status(graph_store)).complete
