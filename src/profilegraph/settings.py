@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     embedded_heap: str = Field(default="1g", pattern=r"^\d+[mMgG]$")
     embedded_start_timeout: float = Field(default=60.0, gt=0)
     embedded_database: str = "profilegraph"
+    # Seconds a graph transaction may take before it is reported as unanswered.
+    graph_timeout: float = Field(default=600.0, gt=0)
 
     identity_config: Path | None = None  # JSON: extra identifier types, blocked values, shared threshold
     default_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
-from profilegraph.errors import GraphConstraintError
+from profilegraph.errors import GraphConstraintError, GraphUnavailableError
 from profilegraph.store.bolt import GraphProduct, GraphStore, is_retryable_conflict
+from profilegraph.store.embedded import EmbeddedGraphServer
 from tests.conftest import TestGraph
 
 MERGE_PRODUCT = """
@@ -60,3 +65,21 @@ async def test_a_real_constraint_violation_is_raised_not_retried_forever(graph_s
     with pytest.raises(GraphConstraintError):
         await graph_store.get_or_create(CREATE_PRODUCT, sku="SKU-TAKEN")
     assert (await graph_store.query(COUNT_PRODUCTS, sku="SKU-TAKEN"))[0]["n"] == 1
+
+
+async def test_a_server_that_stops_answering_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    server = EmbeddedGraphServer(tmp_path / "graph")
+    endpoint = server.start()
+    store = await GraphStore.connect(endpoint, transaction_timeout=2.0)
+    try:
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGSTOP)  # alive, holding its port, answering nothing
+        started = time.monotonic()
+        with pytest.raises(GraphUnavailableError, match="did not finish a transaction within 2 s"):
+            await store.query(COUNT_PRODUCTS, sku="any")
+        assert time.monotonic() - started < 10
+    finally:
+        if server.pid is not None:
+            os.kill(server.pid, signal.SIGCONT)
+        await store.close()
+        server.stop()

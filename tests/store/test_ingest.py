@@ -297,3 +297,40 @@ async def test_catalog_records_upsert_products_content_and_channels(graph_store:
         {"kind": "Content", "key": "c-7", "name": "Brewing guide", "updated_at": "2026-04-01T00:00:00Z"},
         {"kind": "Product", "key": "SKU1", "name": "Oolong tea", "updated_at": "2026-04-02T00:00:00Z"},
     ]
+
+
+async def test_a_batch_of_large_events_goes_in_whole_in_several_transactions(graph_store: GraphStore) -> None:
+    # 1,000 events of 20 KB are 20 MB: as one batch, a message the embedded server drops unanswered.
+    note = "x" * 20_000
+    lines = [
+        json.dumps(
+            {
+                "event_id": f"big-{n}",
+                "type": "identify",
+                "ts": "2026-05-01T00:00:00Z",
+                "identifiers": [{"type": "member_id", "value": f"M{n}"}],
+                "attributes": {"note": note},
+            }
+        )
+        for n in range(1000)
+    ]
+    report = await ingest_lines(graph_store, lines, CONFIG, batch_size=1000)
+
+    assert (report.accepted, len(report.rejected)) == (1000, 0)
+    assert len(await partition(graph_store)) == 1000
+
+
+async def test_a_line_over_the_size_cap_is_rejected_alone(graph_store: GraphStore) -> None:
+    huge = json.dumps(
+        {
+            "event_id": "huge",
+            "type": "identify",
+            "ts": "2026-05-01T00:00:00Z",
+            "identifiers": [PHONE],
+            "attributes": {"note": "x" * (2 << 20)},
+        }
+    )
+    report = await ingest_lines(graph_store, [identify("e1", 1, PHONE), huge, identify("e2", 2, OPENID)], CONFIG)
+
+    assert report.accepted == 2
+    assert [(r.line, r.code) for r in report.rejected] == [(2, "LINE_TOO_LONG")]

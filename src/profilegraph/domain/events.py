@@ -20,6 +20,7 @@ from profilegraph.errors import ErrorCode, InvalidInputError
 __all__ = [
     "CATALOG_TYPES",
     "EVENT_TYPES",
+    "MAX_LINE_BYTES",
     "CatalogRecord",
     "Event",
     "InteractionFact",
@@ -34,6 +35,9 @@ __all__ = [
 
 Scalar = str | int | float | bool
 CATALOG_TYPES = {"product": "sku", "content": "content_id", "channel": "code"}
+# One event is a few kilobytes; a line a thousand times that is a mistake or an attack,
+# and the batch it would join must stay far below the graph server's message limit.
+MAX_LINE_BYTES = 1 << 20
 EVENT_TYPES = frozenset({"identify", "order", "interaction", *CATALOG_TYPES})
 _MAX_ID_LENGTH = 200
 
@@ -255,8 +259,15 @@ def parse_event(raw: object, config: IdentityConfig) -> Event:
     )
 
 
-def parse_line(line: str | bytes, number: int, config: IdentityConfig) -> Event | Rejection:
+def parse_line(
+    line: str | bytes, number: int, config: IdentityConfig, *, max_bytes: int = MAX_LINE_BYTES
+) -> Event | Rejection:
     """One NDJSON line, as text or as the file's bytes: its event, or the reason it is rejected."""
+    size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        return Rejection(
+            number, None, "$", ErrorCode.LINE_TOO_LONG, f"the line has {size:,} bytes; at most {max_bytes:,} are read"
+        )
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")

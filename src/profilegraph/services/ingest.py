@@ -12,7 +12,6 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 
 from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
 from profilegraph.domain.evidence import BatchRows, build_rows
@@ -25,6 +24,10 @@ from profilegraph.store.ports import Transaction
 __all__ = ["IngestReport", "ingest_events", "ingest_lines"]
 
 DEFAULT_BATCH_SIZE = 500
+# A batch is one transaction whose rows travel in one Bolt message; the embedded
+# server drops messages over 16 MiB without an answer. Lines past this many bytes
+# start the next batch, whatever the batch size.
+DEFAULT_BATCH_BYTES = 4 << 20
 
 
 @dataclass
@@ -58,8 +61,16 @@ class _Batch:
 Parsed = Iterator[tuple[int, str | bytes | None, Event | Rejection]]
 
 
-def _next_batch(parsed: Parsed, batch_size: int, config: IdentityConfig) -> _Batch | None:
-    chunk = list(islice(parsed, batch_size))
+def _next_batch(
+    parsed: Parsed, batch_size: int, config: IdentityConfig, max_bytes: int = DEFAULT_BATCH_BYTES
+) -> _Batch | None:
+    chunk: list[tuple[int, str | bytes | None, Event | Rejection]] = []
+    size = 0
+    for parsed_line in parsed:
+        chunk.append(parsed_line)
+        size += len(parsed_line[1]) if parsed_line[1] is not None else 0
+        if len(chunk) >= batch_size or size >= max_bytes:
+            break
     if not chunk:
         return None
     events: dict[str, Event] = {}

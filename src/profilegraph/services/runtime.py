@@ -78,7 +78,7 @@ async def open_graph(settings: Settings, *, migrate: bool = True) -> AsyncIterat
             endpoint = server.start()
             log.info("embedded graph server answers on %s", endpoint.uri)
     try:
-        store = await GraphStore.connect(endpoint)
+        store = await GraphStore.connect(endpoint, transaction_timeout=settings.graph_timeout)
         try:
             if migrate:
                 for migration in await apply_migrations(store):

@@ -47,6 +47,9 @@ T = TypeVar("T")
 Record = dict[str, Any]
 
 _CONFLICT_ATTEMPTS = 8
+# Long enough for the largest single transaction we run (a full recompute of a big
+# graph); PROFILEGRAPH_GRAPH_TIMEOUT changes it.
+DEFAULT_TIMEOUT = 600.0
 
 
 async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, Any]) -> list[Record]:
@@ -98,14 +101,26 @@ def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
 class GraphStore:
     """Access to one graph database through a long-lived async driver."""
 
-    def __init__(self, driver: AsyncDriver, database: str | None, product: GraphProduct = GraphProduct.NEO4J) -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str | None,
+        product: GraphProduct = GraphProduct.NEO4J,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self._driver = driver
         self.database = database
         self.product = product
+        self.timeout = timeout
 
     @classmethod
-    async def connect(cls, endpoint: BoltEndpoint) -> GraphStore:
-        """Open a driver and learn which server answers; GraphUnavailableError if none does."""
+    async def connect(cls, endpoint: BoltEndpoint, *, transaction_timeout: float = DEFAULT_TIMEOUT) -> GraphStore:
+        """Open a driver and learn which server answers; GraphUnavailableError if none does.
+
+        ``transaction_timeout`` bounds every transaction, retries included: a server that stops
+        answering (or drops a message it cannot take) becomes an error, never a hang.
+        """
         driver = AsyncGraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
@@ -119,7 +134,7 @@ class GraphStore:
         except (ServiceUnavailable, OSError, Neo4jError) as exc:
             await driver.close()
             raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
-        return cls(driver, endpoint.database, GraphProduct.from_agent(info.agent))
+        return cls(driver, endpoint.database, GraphProduct.from_agent(info.agent), timeout=transaction_timeout)
 
     async def close(self) -> None:
         await self._driver.close()
@@ -127,8 +142,10 @@ class GraphStore:
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` in a managed read transaction."""
         try:
-            async with self._driver.session(database=self.database) as session:
+            async with asyncio.timeout(self.timeout), self._driver.session(database=self.database) as session:
                 return await session.execute_read(work)
+        except TimeoutError:
+            raise self._no_answer() from None
         except (Neo4jError, DriverError, OSError) as error:
             raise translate(error) from error
 
@@ -142,8 +159,10 @@ class GraphStore:
         attempt = 0
         while True:
             try:
-                async with self._driver.session(database=self.database) as session:
+                async with asyncio.timeout(self.timeout), self._driver.session(database=self.database) as session:
                     return await session.execute_write(work)
+            except TimeoutError:
+                raise self._no_answer() from None
             except Neo4jError as error:
                 attempt += 1
                 if (
@@ -155,6 +174,12 @@ class GraphStore:
             except (DriverError, OSError) as error:
                 raise translate(error) from error
             await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
+
+    def _no_answer(self) -> GraphUnavailableError:
+        return GraphUnavailableError(
+            f"The graph database did not finish a transaction within {self.timeout:.0f} s "
+            "(PROFILEGRAPH_GRAPH_TIMEOUT); it may be overloaded, stopped, or unable to take the request"
+        )
 
     async def query(self, query: LiteralString, **params: Any) -> list[Record]:
         """Run one read query and return its records as dictionaries."""
