@@ -12,12 +12,20 @@ from typing import Any, BinaryIO, TypeVar
 import click
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.errors import ProfileGraphError
+from profilegraph.errors import InvalidInputError, ProfileGraphError
 from profilegraph.services.config import identity_config
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
 
-__all__ = ["echo_json", "load_cli_settings", "open_output", "parse_date", "run_async", "with_graph"]
+__all__ = [
+    "echo_json",
+    "identifier_key",
+    "load_cli_settings",
+    "open_output",
+    "parse_date",
+    "run_async",
+    "with_graph",
+]
 
 T = TypeVar("T")
 
@@ -49,6 +57,21 @@ def with_graph(action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]], *
             return await action(runtime, config)
 
     return run_async(run())
+
+
+def identifier_key(ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """A click callback: identifier keys (``type:value``) normalised as ingestion does, so a
+    mistyped one is refused at once, before any graph server is started."""
+    try:
+        config = identity_config(load_cli_settings())
+    except ProfileGraphError as exc:
+        raise click.ClickException(exc.message) from exc
+    try:
+        if isinstance(value, tuple):
+            return tuple(config.normalise_key(item) for item in value)
+        return config.normalise_key(value)
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
 
 
 def open_output(path: str) -> BinaryIO:

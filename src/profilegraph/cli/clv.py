@@ -12,6 +12,7 @@ from profilegraph.cli._common import echo_json, parse_date, with_graph
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Stage, Tier
 from profilegraph.domain.valuation import ClvModel
+from profilegraph.errors import InvalidInputError
 from profilegraph.services import clv as clv_service
 from profilegraph.services.cdnow import cdnow_events
 from profilegraph.services.config import lifecycle_config
@@ -30,9 +31,15 @@ def clv() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_cdnow(file: IO[str]) -> None:
     """Load a CDNOW file (master or sample format) as orders of member_id identifiers."""
+    try:  # read it all first: a file in another format is refused before a server starts
+        events = list(cdnow_events(file))
+    except InvalidInputError as exc:
+        raise click.ClickException(f"{file.name}: {exc.message}") from None
+    if not events:
+        raise click.ClickException(f"{file.name}: no CDNOW purchases in it")
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> IngestReport:
-        return await ingest_events(runtime.store, cdnow_events(file), config, batch_size=2000)
+        return await ingest_events(runtime.store, events, config, batch_size=2000)
 
     report = with_graph(action)
     click.echo(f"{report.accepted} orders loaded, {report.duplicates} already present, {len(report.rejected)} rejected")

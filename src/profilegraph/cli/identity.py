@@ -10,7 +10,7 @@ from dataclasses import asdict
 import click
 from tqdm import tqdm
 
-from profilegraph.cli._common import echo_json, open_output, with_graph
+from profilegraph.cli._common import echo_json, identifier_key, open_output, with_graph
 from profilegraph.domain.events import Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
@@ -32,6 +32,8 @@ __all__ = [
     "unblock_command",
 ]
 
+EXIT_LINES_REJECTED = 3
+
 _actor_option = click.option("--actor", default=getpass.getuser, help="Who does this (for the audit).")
 _reason_option = click.option("--reason", required=True, help="Why (kept in the audit trail).")
 
@@ -51,7 +53,8 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     """Ingest NDJSON events from FILE (or - for standard input); replays change nothing.
 
     OneIDs are resolved once at the end of the import; an interrupted import is
-    finished by running it again.
+    finished by running it again. Exits 0 when every line went in, 3 when some lines
+    were rejected (the others went in), 1 on an error that stopped the import.
     """
     # Bytes, decoded line by line: a line that is not UTF-8 is rejected like any bad line.
     error_sink = open_output(errors) if errors else None
@@ -85,13 +88,15 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
             error_sink.close()
     if as_json:
         echo_json(result)
-        return
-    click.echo(
-        f"{result['lines']} lines: {result['accepted']} accepted, {result['duplicates']} duplicates, "
-        f"{result['rejected']} rejected"
-    )
-    for rejection in result["rejections"]:  # type: ignore[attr-defined]
-        click.echo(f"  line {rejection['line']}: {rejection['field']}: {rejection['code']}: {rejection['message']}")
+    else:
+        click.echo(
+            f"{result['lines']} lines: {result['accepted']} accepted, {result['duplicates']} duplicates, "
+            f"{result['rejected']} rejected"
+        )
+        for rejection in result["rejections"]:  # type: ignore[attr-defined]
+            click.echo(f"  line {rejection['line']}: {rejection['field']}: {rejection['code']}: {rejection['message']}")
+    if result["rejected"]:
+        sys.exit(EXIT_LINES_REJECTED)
 
 
 @click.command("resolve")
@@ -135,7 +140,7 @@ def merge_command(one_id_a: str, one_id_b: str, actor: str, reason: str) -> None
 
 @click.command("split")
 @click.argument("one_id")
-@click.argument("identifiers", nargs=-1, required=True)
+@click.argument("identifiers", nargs=-1, required=True, callback=identifier_key)
 @_actor_option
 @_reason_option
 def split_command(one_id: str, identifiers: tuple[str, ...], actor: str, reason: str) -> None:
@@ -156,7 +161,7 @@ def _set_block(identifier: str, actor: str, reason: str, *, blocked: bool) -> No
 
 
 @click.command("block")
-@click.argument("identifier")
+@click.argument("identifier", callback=identifier_key)
 @_actor_option
 @_reason_option
 def block_command(identifier: str, actor: str, reason: str) -> None:
@@ -165,7 +170,7 @@ def block_command(identifier: str, actor: str, reason: str) -> None:
 
 
 @click.command("unblock")
-@click.argument("identifier")
+@click.argument("identifier", callback=identifier_key)
 @_actor_option
 @_reason_option
 def unblock_command(identifier: str, actor: str, reason: str) -> None:
@@ -174,8 +179,8 @@ def unblock_command(identifier: str, actor: str, reason: str) -> None:
 
 
 @click.command("explain")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", callback=identifier_key)
+@click.argument("b", callback=identifier_key)
 def explain_command(a: str, b: str) -> None:
     """Why identifiers A and B (type:value) share a OneID, or why not."""
     explanation = with_graph(lambda rt, config: admin.explain_link(rt.store, config, a, b))

@@ -21,11 +21,26 @@ class CdnowPurchase:
 
 
 def read_cdnow(lines: Iterable[str]) -> Iterator[CdnowPurchase]:
-    """Purchases from CDNOW master (id, date, cds, dollars) or sample (id, sample id, date, cds, dollars) lines."""
+    """Purchases from CDNOW master (id, date, cds, dollars) or sample (id, sample id, date, cds, dollars) lines.
+
+    The first line may be a header; any other line that is not a purchase is an error
+    naming it, so a file in another format is refused instead of loading nothing.
+    """
+    header_allowed = True
     for number, line in enumerate(lines, start=1):
         fields = line.split()
-        if not fields or not fields[0].isdigit():
-            continue  # the header line
+        if not fields:
+            continue
+        if not fields[0].isdigit():
+            if header_allowed:
+                header_allowed = False
+                continue
+            raise InvalidInputError(
+                f"line {number}: {line.strip()[:60]!r} is not a CDNOW purchase (customer id, [sample id,] "
+                "YYYYMMDD date, CDs, dollars)",
+                field="line",
+            )
+        header_allowed = False
         if len(fields) == 4:
             customer, day, _cds, dollars = fields
         elif len(fields) == 5:
