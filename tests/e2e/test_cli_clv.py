@@ -46,6 +46,18 @@ async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
     assert mapped["customers"] == 2357
     assert sum(b["count"] for b in mapped["histogram"]) == 2357
 
+    person = _cli(test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30")
+    assert "historic value      74.02" in person.stdout
+    assert "over the next 273 days" in person.stdout
+    assert "None" not in person.stdout
+
+    table = _cli(test_graph, "clv", "map", "--as-of", "1997-09-30").stdout
+    assert table.startswith("2,357 customers")
+    assert "below 0" in table
+    assert "1,000 and above" in table
+    assert "None" not in table
+    assert "{" not in table
+
     missing = _cli(test_graph, "clv", "show", "oid_missing", "--json")
     assert missing.returncode == 1
     assert "NOT_FOUND" in missing.stderr

@@ -107,3 +107,32 @@ async def test_unknown_oneids_and_identifiers_are_named(graph_store: GraphStore)
         await admin.merge_history(graph_store, "oid_nope")
     with pytest.raises(NotFoundError, match="never been seen"):
         await admin.block_identifier(graph_store, CONFIG, "phone:13900000009", blocked=True, actor="a", reason="r")
+
+
+async def test_explain_names_a_block_by_configuration(graph_store: GraphStore) -> None:
+    await _ingest(graph_store, identify("e1", 1, PHONE, {"type": "phone", "value": "13800138000"}))
+    explanation = await admin.explain_link(graph_store, CONFIG, "phone:+8613900000001", "phone:13800138000")
+    assert not explanation.linked
+    assert (
+        explanation.reason == "phone:+8613800138000 is blocked by configuration (blocked values and patterns) "
+        "and never links anything"
+    )
+
+
+async def test_an_admin_cannot_unblock_what_configuration_blocks(graph_store: GraphStore) -> None:
+    await _ingest(graph_store, identify("e1", 1, PHONE, {"type": "phone", "value": "13800138000"}))
+    with pytest.raises(InvalidInputError, match="blocked by configuration"):
+        await admin.block_identifier(
+            graph_store, CONFIG, "phone:13800138000", blocked=False, actor="ops", reason="customer asked"
+        )
+
+
+async def test_a_merge_names_its_survivor_and_its_redirect_keeps_the_admins_reason(graph_store: GraphStore) -> None:
+    ids = await _ingest(graph_store, identify("e1", 1, PHONE), identify("e2", 2, OTHER_PHONE))
+    old, young = ids["phone:+8613900000001"], ids["phone:+8613900000002"]
+
+    change = await admin.merge_profiles(graph_store, CONFIG, young, old, actor="ops", reason="same customer, ticket 7")
+
+    assert change.survivor == old
+    history = await admin.merge_history(graph_store, old)
+    assert [(m.retired, m.reason) for m in history.merged_from] == [(young, "same customer, ticket 7")]

@@ -83,8 +83,17 @@ def open_output(path: str) -> BinaryIO:
         raise click.FileError(path, hint=exc.strerror or str(exc)) from None
 
 
+def _plain(value: object) -> object:
+    """What JSON cannot hold, as a person reads it: sets as sorted lists, dates as ISO text."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_plain))
 
 
 def parse_date(value: str | None) -> date | None:

@@ -118,10 +118,21 @@ def show(wanted: str, horizon_days: int | None, as_of: str | None, as_json: bool
     if as_json:
         echo_json(asdict(value))
         return
-    click.echo(
-        f"{value.one_id}: historic {value.clv.historic:.2f}, predicted {value.clv.predicted}, "
-        f"stage {value.lifecycle.stage} since {value.lifecycle.since}, tier {value.lifecycle.tier}"
-    )
+    figures, stage = value.clv, value.lifecycle
+    redirected = f" (asked for {value.requested}, which was merged into it)" if value.redirected else ""
+    click.echo(f"OneID {value.one_id}{redirected}")
+    click.echo(f"  historic value      {figures.historic:,.2f}")
+    if figures.predicted is None:
+        click.echo("  predicted value     n/a: no model fitted yet (run `profilegraph clv fit`)")
+    else:
+        click.echo(f"  predicted value     {figures.predicted:,.2f} over the next {figures.horizon_days} days")
+        click.echo(f"  expected purchases  {figures.expected_purchases or 0:.2f}")
+        if figures.p_alive is not None:
+            click.echo(f"  P(alive)            {figures.p_alive:.0%}")
+    if figures.rfm is not None:
+        rfm = figures.rfm
+        click.echo(f"  RFM                 R{rfm.r} F{rfm.f} M{rfm.m} ({rfm.segment})")
+    click.echo(f"  lifecycle           {stage.stage} since {stage.since}, tier {stage.tier}")
 
 
 @clv.command("list")
@@ -186,7 +197,23 @@ def map_command(buckets: str, horizon_days: int | None, as_of: str | None, as_js
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['customers']} customers, {result['buyers']} buyers, historic {result['historic_total']:.2f}")
+    click.echo(
+        f"{result['customers']:,} customers, {result['buyers']:,} buyers, historic {result['historic_total']:,.2f}"
+    )
+    if result["predicted_total"] is not None:
+        click.echo(f"predicted {result['predicted_total']:,.2f} over {result['horizon_days']} days")
+    click.echo("CLV")
     for bucket in result["histogram"]:
-        click.echo(f"  [{bucket['from']}, {bucket['to']}): {bucket['count']}")
-    click.echo(f"  stages: {result['stages']}\n  tiers: {result['tiers']}")
+        click.echo(f"  {_bucket_label(bucket['from'], bucket['to']):<20} {bucket['count']:>8,}")
+    for title, counts in (("stage", result["stages"]), ("tier", result["tiers"])):
+        click.echo(title)
+        for name, count in counts.items():
+            click.echo(f"  {name:<20} {count:>8,}")
+
+
+def _bucket_label(low: float | None, high: float | None) -> str:
+    if low is None:
+        return f"below {high:,.0f}"
+    if high is None:
+        return f"{low:,.0f} and above"
+    return f"{low:,.0f} to {high:,.0f}"

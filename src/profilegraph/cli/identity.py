@@ -104,7 +104,15 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
 def resolve_command(full: bool) -> None:
     """Recompute the OneID partition from all evidence."""
     summary = with_graph(lambda rt, config: resolve_full(rt.store, config))
-    echo_json(asdict(summary) | {"created": len(summary.created), "merged": len(summary.merged)})
+    echo_json(
+        {
+            "identifiers": summary.identifiers,
+            "one_ids": summary.one_ids,
+            "created": len(summary.created),
+            "merged": len(summary.merged),
+            "conflicts": summary.conflicts,
+        }
+    )
 
 
 @click.command("export-oneids")

@@ -82,6 +82,11 @@ def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Expla
 
     found = _path(_graph(evidence, None), a, b)
     if found is None:
+        # A value blocked by configuration never became evidence, so no path reaches it.
+        for key in (a, b):
+            if key in resolution.blocked:
+                by = "an admin" if evidence.nodes[key].admin_blocked else "configuration (blocked values and patterns)"
+                return Explanation(a, b, False, (), f"{key} is blocked by {by} and never links anything")
         return Explanation(a, b, False, (), "no evidence connects them")
     steps = found
     refusals = {pair(r.a, r.b): r for r in resolution.refusals}

@@ -39,6 +39,7 @@ class AdminChange:
 
     one_ids: dict[str, str | None]  # identifier key -> its OneID after the change
     audit_id: str
+    survivor: str | None = None  # for a merge: the OneID that now holds both sides
 
 
 async def _one_ids_of(tx: Transaction, keys: Collection[str]) -> dict[str, str | None]:
@@ -61,7 +62,7 @@ async def merge_profiles(
         members_a, members_b = await admin_store.members_of(tx, a), await admin_store.members_of(tx, b)
         now = utc_now()
         await admin_store.add_must_link(tx, members_a[0], members_b[0], actor, reason, now)
-        await resolve_around(tx, members_a + members_b, config)
+        await resolve_around(tx, members_a + members_b, config, merge_reason=reason)
         after = await _one_ids_of(tx, [members_a[0], members_b[0]])
         audit_id = await admin_store.record_audit(
             tx,
@@ -73,7 +74,8 @@ async def merge_profiles(
             identifier_keys=[members_a[0], members_b[0]],
             detail={"requested": [one_id_a, one_id_b]},
         )
-        return AdminChange(after, audit_id)
+        survivors = set(filter(None, after.values()))
+        return AdminChange(after, audit_id, survivor=survivors.pop() if len(survivors) == 1 else None)
 
     return await store.write(work, retry_conflicts=True)
 
@@ -122,6 +124,12 @@ async def block_identifier(
 ) -> AdminChange:
     """Block (or unblock) one identifier value: a blocked identifier never links anything."""
     key = config.normalise_key(key)
+    if not blocked and config.is_blocked(key):
+        raise InvalidInputError(
+            f"{key} is blocked by configuration, which an admin unblock cannot lift; remove it from "
+            "blocked_values (or the pattern that matches it) in the file PROFILEGRAPH_IDENTITY_CONFIG names",
+            field="identifier",
+        )
 
     async def work(tx: Transaction) -> AdminChange:
         before = await admin_store.identifier_state(tx, key)

@@ -6,7 +6,7 @@ import gc
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -65,8 +65,13 @@ async def resolve_around(
     config: IdentityConfig,
     *,
     recheck: Collection[str] = (),
+    merge_reason: str | None = None,
 ) -> ResolutionSummary:
-    """Re-resolve every evidence component that touches ``seeds`` and write the result."""
+    """Re-resolve every evidence component that touches ``seeds`` and write the result.
+
+    ``merge_reason`` is kept on the redirects of the OneIDs this joins (an admin's
+    reason for a merge) instead of the generic "merge".
+    """
     now = utc_now()
     if not seeds:
         return ResolutionSummary(0, 0, (), (), 0)
@@ -74,6 +79,9 @@ async def resolve_around(
     with _collector_paused():
         resolution = resolve(evidence, config)
         plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
+    if merge_reason is not None:
+        redirects = tuple(replace(r, reason=merge_reason) if r.survivor is not None else r for r in plan.redirects)
+        plan = replace(plan, redirects=redirects)
     await apply_plan(tx, evidence, resolution, state, plan, now)
     return _summary(resolution, plan, frozenset(k for k, node in evidence.nodes.items() if node.expanded))
 
