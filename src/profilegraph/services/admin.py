@@ -18,8 +18,7 @@ from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services.lookup import active_one_id
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
-from profilegraph.store.bolt import GraphStore
-from profilegraph.store.ports import Transaction
+from profilegraph.store.ports import GraphAccess, Transaction
 from profilegraph.store.resolution import load_component
 
 __all__ = [
@@ -51,7 +50,7 @@ async def _one_ids_of(tx: Transaction, keys: Collection[str]) -> dict[str, str |
 
 
 async def merge_profiles(
-    store: GraphStore, config: IdentityConfig, one_id_a: str, one_id_b: str, *, actor: str, reason: str
+    store: GraphAccess, config: IdentityConfig, one_id_a: str, one_id_b: str, *, actor: str, reason: str
 ) -> AdminChange:
     """Join two OneIDs for good (a MustLink between them); the older survives."""
 
@@ -81,7 +80,7 @@ async def merge_profiles(
 
 
 async def split_profile(
-    store: GraphStore, config: IdentityConfig, one_id: str, keys: Collection[str], *, actor: str, reason: str
+    store: GraphAccess, config: IdentityConfig, one_id: str, keys: Collection[str], *, actor: str, reason: str
 ) -> AdminChange:
     """Move identifiers out of a OneID for good (CannotLink with the rest; later evidence does not undo it)."""
     wanted = {config.normalise_key(key) for key in keys}
@@ -120,7 +119,7 @@ async def split_profile(
 
 
 async def block_identifier(
-    store: GraphStore, config: IdentityConfig, key: str, *, blocked: bool, actor: str, reason: str
+    store: GraphAccess, config: IdentityConfig, key: str, *, blocked: bool, actor: str, reason: str
 ) -> AdminChange:
     """Block (or unblock) one identifier value: a blocked identifier never links anything."""
     key = config.normalise_key(key)
@@ -156,7 +155,7 @@ async def block_identifier(
     return await store.write(work, retry_conflicts=True)
 
 
-async def explain_link(store: GraphStore, config: IdentityConfig, a: str, b: str) -> Explanation:
+async def explain_link(store: GraphAccess, config: IdentityConfig, a: str, b: str) -> Explanation:
     """The accepted links joining two identifiers, or what refused their joining."""
     key_a, key_b = config.normalise_key(a), config.normalise_key(b)
 
@@ -193,7 +192,7 @@ class MergeHistory:
     audit: list[AuditEntry] = field(default_factory=list)
 
 
-async def merge_history(store: GraphStore, one_id: str) -> MergeHistory:
+async def merge_history(store: GraphAccess, one_id: str) -> MergeHistory:
     async def work(tx: Transaction) -> MergeHistory:
         standing = await admin_store.person_standing(tx, one_id)
         if standing is None:
@@ -210,5 +209,5 @@ async def merge_history(store: GraphStore, one_id: str) -> MergeHistory:
     return await store.read(work)
 
 
-async def list_conflicts(store: GraphStore, *, status: str = "open", limit: int = 100) -> list[Conflict]:
+async def list_conflicts(store: GraphAccess, *, status: str = "open", limit: int = 100) -> list[Conflict]:
     return await admin_store.conflicts(store, status, limit)

@@ -17,9 +17,8 @@ from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_re
 from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
-from profilegraph.store.bolt import GraphStore
 from profilegraph.store.ingest import claim_events, write_rows
-from profilegraph.store.ports import Transaction
+from profilegraph.store.ports import GraphAccess, Transaction
 
 __all__ = ["IngestReport", "ingest_events", "ingest_lines"]
 
@@ -87,7 +86,7 @@ def _next_batch(
     return _Batch(len(chunk), batch, build_rows(batch, config), rejected, repeated)
 
 
-async def _write_batch(store: GraphStore, batch: _Batch, config: IdentityConfig, deferred: bool) -> int:
+async def _write_batch(store: GraphAccess, batch: _Batch, config: IdentityConfig, deferred: bool) -> int:
     """Write one batch; return how many of its events were new."""
     batch_id = uuid.uuid4().hex
 
@@ -108,7 +107,7 @@ async def _write_batch(store: GraphStore, batch: _Batch, config: IdentityConfig,
 
 
 async def _ingest(
-    store: GraphStore,
+    store: GraphAccess,
     parsed: Parsed,
     config: IdentityConfig,
     batch_size: int,
@@ -145,7 +144,7 @@ async def _ingest(
 
 
 async def ingest_lines(
-    store: GraphStore,
+    store: GraphAccess,
     lines: Iterable[str | bytes],
     config: IdentityConfig,
     *,
@@ -168,7 +167,7 @@ async def ingest_lines(
 
 
 async def ingest_events(
-    store: GraphStore,
+    store: GraphAccess,
     raw_events: Iterable[object],
     config: IdentityConfig,
     *,

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from profilegraph.domain.identifiers import IdentityConfig, OneId
 from profilegraph.errors import NotFoundError
 from profilegraph.store import admin as admin_store
-from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import one_id_map
-from profilegraph.store.ports import Transaction
+from profilegraph.store.ports import GraphAccess, Transaction
 
 __all__ = ["FoundOneId", "active_one_id", "all_one_ids", "find_one_id"]
 
@@ -43,6 +42,6 @@ async def find_one_id(tx: Transaction, config: IdentityConfig, wanted: str) -> F
     return FoundOneId(state.one_id, redirected=False)
 
 
-async def all_one_ids(store: GraphStore) -> dict[str, str]:
+async def all_one_ids(store: GraphAccess) -> dict[str, str]:
     """Identifier key -> OneID, for every identifier that belongs to a OneID."""
     return await one_id_map(store)

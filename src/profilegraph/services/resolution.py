@@ -12,9 +12,8 @@ from itertools import islice
 
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
-from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import load_all_evidence
-from profilegraph.store.ports import Transaction
+from profilegraph.store.ports import GraphAccess, Transaction
 from profilegraph.store.resolution import apply_plan, load_component, load_memberships, pending_keys
 
 __all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "resolve_pending", "utc_now"]
@@ -97,7 +96,7 @@ def _summary(resolution: Resolution, plan: OneIdPlan, walked: frozenset[str] = f
     )
 
 
-async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionSummary:
+async def resolve_full(store: GraphAccess, config: IdentityConfig) -> ResolutionSummary:
     """Recompute every OneID from all evidence at once (``profilegraph resolve --full``).
 
     Runs as one transaction: the result is exactly what incremental resolution
@@ -117,7 +116,7 @@ async def resolve_full(store: GraphStore, config: IdentityConfig) -> ResolutionS
     return await store.write(work, retry_conflicts=True)
 
 
-async def resolve_pending(store: GraphStore, config: IdentityConfig, *, chunk: int = PENDING_CHUNK) -> int:
+async def resolve_pending(store: GraphAccess, config: IdentityConfig, *, chunk: int = PENDING_CHUNK) -> int:
     """Resolve every identifier a bulk import left pending, a chunk per transaction; return how many.
 
     The pending identifiers (those without a ``resolution`` token) are listed once (a

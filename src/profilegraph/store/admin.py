@@ -10,7 +10,8 @@ from typing import Any, LiteralString
 from profilegraph.domain.identifiers import IdentifierKey, OneId
 from profilegraph.domain.records import AuditEntry, Conflict, IdentifierState, MergeRecord, PersonStanding
 from profilegraph.domain.resolution import LinkEvidence
-from profilegraph.store.bolt import GraphStore, Record, Transaction, run
+from profilegraph.store.bolt import Record, Transaction, run
+from profilegraph.store.ports import GraphAccess
 
 __all__ = [
     "add_cannot_links",
@@ -226,7 +227,7 @@ async def audit_of(tx: Transaction, one_id: str) -> list[AuditEntry]:
     ]
 
 
-async def conflicts(store: GraphStore, status: str, limit: int) -> list[Conflict]:
+async def conflicts(store: GraphAccess, status: str, limit: int) -> list[Conflict]:
     return [
         Conflict(
             row["conflict_id"],

@@ -10,7 +10,7 @@ from typing import Any, LiteralString
 from profilegraph.domain.clv import BgNbdParams, GammaGammaParams, ParetoNbdParams
 from profilegraph.domain.rfm import RfmCuts
 from profilegraph.domain.valuation import ClvModel
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import GraphAccess
 
 __all__ = ["ProfileActivity", "activity", "all_activity", "latest_fit", "save_fit"]
 
@@ -93,7 +93,7 @@ def _collect(
     return result
 
 
-async def all_activity(store: GraphStore) -> ProfileActivity:
+async def all_activity(store: GraphAccess) -> ProfileActivity:
     return _collect(
         ProfileActivity(),
         await store.query(ALL_ORDERS),
@@ -102,7 +102,7 @@ async def all_activity(store: GraphStore) -> ProfileActivity:
     )
 
 
-async def activity(store: GraphStore, one_id: str) -> ProfileActivity:
+async def activity(store: GraphAccess, one_id: str) -> ProfileActivity:
     return _collect(
         ProfileActivity(),
         await store.query(ORDERS_OF, one_id=one_id),
@@ -111,7 +111,7 @@ async def activity(store: GraphStore, one_id: str) -> ProfileActivity:
     )
 
 
-async def save_fit(store: GraphStore, model: ClvModel) -> str:
+async def save_fit(store: GraphAccess, model: ClvModel) -> str:
     fit_id = uuid.uuid4().hex
     await store.execute(
         SAVE_FIT,
@@ -144,7 +144,7 @@ async def save_fit(store: GraphStore, model: ClvModel) -> str:
     return fit_id
 
 
-async def latest_fit(store: GraphStore) -> ClvModel | None:
+async def latest_fit(store: GraphAccess) -> ClvModel | None:
     rows = await store.query(LATEST_FIT)
     if not rows:
         return None

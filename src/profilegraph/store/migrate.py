@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import LiteralString, cast
 
 from profilegraph.errors import MigrationError
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import GraphAccess
 
 __all__ = [
     "Migration",
@@ -83,11 +83,11 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     return migrations
 
 
-async def _applied_versions(store: GraphStore) -> set[int]:
+async def _applied_versions(store: GraphAccess) -> set[int]:
     return {int(record["version"]) for record in await store.query(APPLIED_VERSIONS)}
 
 
-async def migration_status(store: GraphStore, migrations: list[Migration] | None = None) -> MigrationStatus:
+async def migration_status(store: GraphAccess, migrations: list[Migration] | None = None) -> MigrationStatus:
     migrations = load_migrations() if migrations is None else migrations
     applied = await _applied_versions(store)
     return MigrationStatus(
@@ -96,7 +96,7 @@ async def migration_status(store: GraphStore, migrations: list[Migration] | None
     )
 
 
-async def apply_migrations(store: GraphStore, migrations: list[Migration] | None = None) -> list[Migration]:
+async def apply_migrations(store: GraphAccess, migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply every pending migration in version order; return the ones applied now."""
     migrations = load_migrations() if migrations is None else migrations
     applied = await _applied_versions(store)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import LiteralString
 
 from profilegraph.domain.resolution import Evidence, IdentifierNode, LinkEvidence, pair
-from profilegraph.store.bolt import GraphStore, Transaction, run
+from profilegraph.store.bolt import Transaction, run
+from profilegraph.store.ports import GraphAccess
 
 __all__ = ["load_all_evidence", "one_id_map"]
 
@@ -59,6 +60,6 @@ async def load_all_evidence(tx: Transaction, lock_token: str) -> Evidence:
     return Evidence(nodes, links, frozenset(must), frozenset(cannot))
 
 
-async def one_id_map(store: GraphStore) -> dict[str, str]:
+async def one_id_map(store: GraphAccess) -> dict[str, str]:
     """Identifier key -> OneID, for every identifier that belongs to a OneID."""
     return {row["key"]: row["one_id"] for row in await store.query(ONE_ID_MAP)}

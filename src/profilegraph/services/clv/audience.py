@@ -15,7 +15,7 @@ from profilegraph.domain.valuation import ClvFigures, population, predict
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv._common import churned_since, lifecycle_facts, today
 from profilegraph.store import clv as clv_store
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import GraphAccess
 
 __all__ = ["ProfileRow", "ValueMap", "list_profiles", "value_map"]
 
@@ -32,7 +32,7 @@ class ProfileRow:
 
 
 async def _score_everyone(
-    store: GraphStore, *, horizon_days: int, as_of: date, lifecycle_config: LifecycleConfig
+    store: GraphAccess, *, horizon_days: int, as_of: date, lifecycle_config: LifecycleConfig
 ) -> list[ProfileRow]:
     model = await clv_store.latest_fit(store)
     activity = await clv_store.all_activity(store)
@@ -62,7 +62,7 @@ async def _score_everyone(
 
 
 async def list_profiles(
-    store: GraphStore,
+    store: GraphAccess,
     *,
     stage: Stage | None = None,
     tier: Tier | None = None,
@@ -103,7 +103,7 @@ class ValueMap:
 
 
 async def value_map(
-    store: GraphStore,
+    store: GraphAccess,
     *,
     buckets: Sequence[float],
     horizon_days: int,

@@ -13,13 +13,13 @@ from profilegraph.domain.valuation import ClvModel, population, predict
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv._common import today
 from profilegraph.store import clv as clv_store
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import GraphAccess
 
 __all__ = ["fit_population"]
 
 
 async def fit_population(
-    store: GraphStore,
+    store: GraphAccess,
     *,
     until: date | None,
     unit: str,

@@ -11,7 +11,7 @@ from profilegraph.domain.valuation import ClvFigures, figures, population
 from profilegraph.services.clv._common import churned_since, lifecycle_facts, today
 from profilegraph.services.lookup import find_one_id
 from profilegraph.store import clv as clv_store
-from profilegraph.store.bolt import GraphStore
+from profilegraph.store.ports import GraphAccess
 
 __all__ = ["ProfileValue", "profile_value"]
 
@@ -26,7 +26,7 @@ class ProfileValue:
 
 
 async def profile_value(
-    store: GraphStore,
+    store: GraphAccess,
     config: IdentityConfig,
     wanted: str,
     *,
