@@ -52,6 +52,15 @@ _reason_option = click.option("--reason", required=True, help="Why (kept in the 
 def import_command(file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool) -> None:
     """Ingest NDJSON events from FILE (or - for standard input); replays change nothing.
 
+    \b
+    One JSON event per line, for example:
+      {"event_id": "ev-1", "type": "identify", "ts": "2026-01-02T03:04:05Z",
+       "source": "app", "identifiers": [{"type": "phone", "value": "13800138001"},
+       {"type": "member_id", "value": "M1"}], "attributes": {"city": "上海"}}
+    Types: identify, order (with "order"), interaction (with "interaction"), and
+    catalog records product, content, channel. The whole contract, with every
+    field and rejection code, is docs/events.md in the repository.
+
     OneIDs are resolved once at the end of the import; an interrupted import is
     finished by running it again. Exits 0 when every line went in, 3 when some lines
     were rejected (the others went in), 1 on an error that stopped the import.

@@ -1,4 +1,4 @@
-"""The ingestion contract (DESIGN §3): one JSON event per line, validated into facts.
+"""The ingestion contract (docs/events.md): one JSON event per line, validated into facts.
 
 Every problem is reported as a ``InvalidInputError`` whose ``field`` is a path into
 the event (``identifiers[1].value``, ``order.items[0].qty``) so a pipeline owner

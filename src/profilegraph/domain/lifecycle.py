@@ -1,4 +1,4 @@
-"""Lifecycle stages and value tiers (DESIGN §5), with configurable thresholds."""
+"""Lifecycle stages and value tiers, with configurable thresholds."""
 
 from __future__ import annotations
 
