@@ -9,12 +9,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from profilegraph import __version__
 from profilegraph.api.context import RequestContext
+from profilegraph.api.graphiql import ASSETS_PATH, graphiql_assets, local_graphiql_html
 from profilegraph.api.schema import build_schema
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
@@ -23,6 +24,10 @@ __all__ = ["create_app"]
 
 
 class _GraphQLApp(GraphQL[RequestContext, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        return local_graphiql_html(super().graphql_ide_html)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
         assert isinstance(request, Request)
         return RequestContext(request=request, runtime=request.app.state.runtime)
@@ -62,9 +67,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.environment == "development" else None,
         allow_queries_via_get=False,
     )
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    if settings.environment == "development":
+        routes.append(Mount(ASSETS_PATH, app=graphiql_assets(), name="graphiql-assets"))
     return Starlette(routes=routes, lifespan=lifespan)
