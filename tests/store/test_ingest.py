@@ -334,3 +334,16 @@ async def test_a_line_over_the_size_cap_is_rejected_alone(graph_store: GraphStor
 
     assert report.accepted == 2
     assert [(r.line, r.code) for r in report.rejected] == [(2, "LINE_TOO_LONG")]
+
+
+async def test_the_final_resolution_reports_its_progress(graph_store: GraphStore) -> None:
+    seen: list[tuple[int, int]] = []
+    await ingest_lines(
+        graph_store, _families(30), CONFIG, batch_size=7, deferred=True, on_resolve_progress=lambda *p: seen.append(p)
+    )
+
+    total = seen[0][1]
+    assert total == 40  # 10 shared phones and 30 member ids, all pending
+    assert seen[0] == (0, total)
+    assert seen[-1] == (total, total)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

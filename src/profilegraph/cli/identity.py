@@ -69,6 +69,24 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     error_sink = open_output(errors) if errors else None
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
     progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
+    resolving: list[tqdm[None]] = []
+
+    def on_resolve_progress(resolved: int, total: int) -> None:
+        # The batches are in; a second bar follows the OneID resolution that ends the import.
+        if not resolving:
+            progress.close()
+            resolving.append(
+                tqdm(
+                    total=total,
+                    unit=" identifiers",
+                    unit_scale=True,
+                    desc="resolving OneIDs",
+                    file=sys.stderr,
+                    disable=None,
+                )
+            )
+        bar = resolving[0]
+        bar.update(resolved - bar.n)
 
     def on_reject(rejection: Rejection, raw: str | bytes | None) -> None:
         if error_sink is not None and raw is not None:
@@ -84,6 +102,7 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
             on_progress=progress.update,
             on_reject=on_reject,
             deferred=not each_batch,
+            on_resolve_progress=on_resolve_progress,
         )
         return report.as_dict()
 
@@ -91,6 +110,8 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
         result = with_graph(action)
     finally:
         progress.close()
+        for bar in resolving:
+            bar.close()
         if source is not sys.stdin.buffer:
             source.close()
         if error_sink is not None:

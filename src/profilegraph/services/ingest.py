@@ -114,6 +114,7 @@ async def _ingest(
     on_progress: Callable[[int], object] | None,
     on_reject: Callable[[Rejection, str | bytes | None], None] | None,
     deferred: bool,
+    on_resolve_progress: Callable[[int, int], object] | None = None,
 ) -> IngestReport:
     report = IngestReport()
     # The next batch is read, validated and aggregated in a worker thread while the
@@ -139,7 +140,7 @@ async def _ingest(
         await asyncio.gather(upcoming, return_exceptions=True)
     if deferred:
         # Also finishes what an earlier, interrupted bulk import left pending.
-        await resolve_pending(store, config)
+        await resolve_pending(store, config, on_progress=on_resolve_progress)
     return report
 
 
@@ -152,6 +153,7 @@ async def ingest_lines(
     on_progress: Callable[[int], object] | None = None,
     on_reject: Callable[[Rejection, str | bytes | None], None] | None = None,
     deferred: bool = False,
+    on_resolve_progress: Callable[[int, int], object] | None = None,
 ) -> IngestReport:
     """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal.
 
@@ -159,11 +161,12 @@ async def ingest_lines(
     OneIDs they touch are resolved once at the end, each evidence component about
     once instead of once per batch that touches it. Until then new identifiers
     have no OneID; the result is the same partition as resolving every batch.
+    ``on_resolve_progress(resolved, total)`` follows that final pass.
     """
     parsed = (
         (number, line, parse_line(line, number, config)) for number, line in enumerate(lines, start=1) if line.strip()
     )
-    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject, deferred)
+    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject, deferred, on_resolve_progress)
 
 
 async def ingest_events(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -116,7 +116,13 @@ async def resolve_full(store: GraphAccess, config: IdentityConfig) -> Resolution
     return await store.write(work, retry_conflicts=True)
 
 
-async def resolve_pending(store: GraphAccess, config: IdentityConfig, *, chunk: int = PENDING_CHUNK) -> int:
+async def resolve_pending(
+    store: GraphAccess,
+    config: IdentityConfig,
+    *,
+    chunk: int = PENDING_CHUNK,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> int:
     """Resolve every identifier a bulk import left pending, a chunk per transaction; return how many.
 
     The pending identifiers (those without a ``resolution`` token) are listed once (a
@@ -124,10 +130,13 @@ async def resolve_pending(store: GraphAccess, config: IdentityConfig, *, chunk: 
     walked a chunk at a time; a chunk's walk marks every identifier in the
     components it resolves, so those are not walked again. One listing is enough:
     an import lists after its last write, so whatever another import marks later
-    is resolved by that import's own pass.
+    is resolved by that import's own pass. ``on_progress(resolved, total)`` is called
+    after each chunk.
     """
     remaining = dict.fromkeys(await store.read(pending_keys))
     done = len(remaining)
+    if on_progress is not None:
+        on_progress(0, done)
     while remaining:
         seeds = list(islice(remaining, chunk))
 
@@ -137,4 +146,6 @@ async def resolve_pending(store: GraphAccess, config: IdentityConfig, *, chunk: 
         walked = await store.write(work, retry_conflicts=True)
         for key in (*seeds, *walked):
             remaining.pop(key, None)
+        if on_progress is not None:
+            on_progress(done - len(remaining), done)
     return done
