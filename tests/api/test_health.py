@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,14 @@ def test_a_query_deeper_than_the_limit_is_refused(test_graph: TestGraph) -> None
     with TestClient(create_app(settings)) as client:
         response = client.post("/graphql", json={"query": "{ health { graph { reachable } } }"})
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
+
+
+def test_a_clients_bad_query_is_logged_as_information_not_as_an_error(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = client.post("/graphql", json={"query": "{ health { nosuchfield } }"})
+
+    assert "nosuchfield" in response.json()["errors"][0]["message"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("query refused" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from profilegraph.api.health import Health, resolve_health
 from profilegraph.settings import Settings
 
 __all__ = ["Query", "build_schema"]
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -31,6 +36,17 @@ def _limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     ]
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """A client's bad query (syntax, validation, a limit) is the client's news, logged at
+        INFO; an error raised while resolving is ours, logged at ERROR with its traceback."""
+        for error in errors:
+            if error.original_error is None:
+                log.info("query refused: %s", error.message)
+            else:
+                StrawberryLogger.error(error, execution_context)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     rules = _limit_rules(settings)
     extensions: list[Callable[[], SchemaExtension]] = [
@@ -39,4 +55,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
     ]
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return _Schema(query=Query, extensions=extensions)
