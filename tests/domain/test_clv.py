@@ -110,3 +110,21 @@ def test_summary_counts_repeat_days_and_ignores_purchases_after_calibration() ->
         "days",
     )
     assert summary == CustomerSummary(frequency=1, recency=7.0, age=14.0, monetary=20.0, historic=35.0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c", "z"),
+    [
+        (5.0, 300.0, 6.0, 0.999),  # 2F1 itself is beyond a float: only its logarithm exists
+        (50.0, 800.0, 51.0, 0.9999),
+        (200.0, 1500.0, 201.0, 0.99),
+        (1.3, 2.5, 2.3, 0.5),  # an ordinary value, computed directly
+    ],
+)
+def test_log_hyp2f1_is_exact_where_the_function_overflows(a: float, b: float, c: float, z: float) -> None:
+    import mpmath
+
+    from profilegraph.domain.clv import _log_hyp2f1
+
+    value = _log_hyp2f1(np.array([a]), np.array([b]), np.array([c]), np.array([z]))[0]
+    assert value == pytest.approx(float(mpmath.log(mpmath.hyp2f1(a, b, c, z))), rel=1e-12)

@@ -135,9 +135,21 @@ def bgnbd_log_likelihood(r: float, alpha: float, a: float, b: float, x: Array, t
 
 
 def _log_hyp2f1(a: Array, b: Array, c: Array, z: Array) -> Array:
-    """log 2F1 for 0 <= z < 1, falling back to arbitrary precision where scipy gives up."""
+    """log 2F1 for 0 <= z < 1, with no overflow where 2F1 itself is too large for a float.
+
+    Where scipy's value overflows (z near 1 with c - a - b far below 0, as Pareto/NBD
+    meets with long calibration periods), Euler's transformation
+    2F1(a, b; c; z) = (1 - z)^(c - a - b) 2F1(c - a, c - b; c; z) moves the growth into
+    a factor whose logarithm is exact, and the remaining series stays bounded. Only
+    what still fails is evaluated in arbitrary precision, one row at a time.
+    """
     with np.errstate(all="ignore"):
         value = np.log(hyp2f1(a, b, c, z))
+        bad = ~np.isfinite(value)
+        if bad.any():
+            value = value.copy()
+            ab, bb, cb, zb = (np.broadcast_to(v, value.shape)[bad] for v in (a, b, c, z))
+            value[bad] = (cb - ab - bb) * np.log1p(-zb) + np.log(hyp2f1(cb - ab, cb - bb, cb, zb))
     bad = ~np.isfinite(value)
     if bad.any():
         import mpmath
