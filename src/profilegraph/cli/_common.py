@@ -38,16 +38,35 @@ def load_cli_settings() -> Settings:
         raise click.ClickException(exc.message) from exc
 
 
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; a ProfileGraphError ends the command with its code and message."""
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def run_async(coroutine: Coroutine[Any, Any, T], *, on_interrupt: str | None = None) -> T:
+    """Run a command's coroutine; a ProfileGraphError ends the command with its code and message.
+
+    Ctrl-C cancels the work at once (an open transaction rolls back, a graph server
+    started for the command stops) and says what stays; ``on_interrupt`` adds how to go on.
+    """
     try:
         return asyncio.run(coroutine)
     except ProfileGraphError as exc:
         click.echo(f"error [{exc.code}]: {exc.message}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(
+            "\ninterrupted: whatever was committed before stays, and the transaction under way was rolled back"
+            + (f"; {on_interrupt}" if on_interrupt else ""),
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
 
 
-def with_graph(action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]], *, migrate: bool = True) -> T:
+def with_graph(
+    action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]],
+    *,
+    migrate: bool = True,
+    on_interrupt: str | None = None,
+) -> T:
     """Open the configured graph (or the data directory's embedded server) and run ``action`` on it."""
     settings = load_cli_settings()
 
@@ -56,7 +75,7 @@ def with_graph(action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]], *
         async with open_graph(settings, migrate=migrate) as runtime:
             return await action(runtime, config)
 
-    return run_async(run())
+    return run_async(run(), on_interrupt=on_interrupt)
 
 
 def identifier_key(ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]) -> str | tuple[str, ...]:

@@ -107,7 +107,10 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
         return report.as_dict()
 
     try:
-        result = with_graph(action)
+        result = with_graph(
+            action,
+            on_interrupt="run the same import again to finish it: the events already in are skipped",
+        )
     finally:
         progress.close()
         for bar in resolving:
