@@ -146,10 +146,11 @@ def main() -> None:
     lines, truth = generate(args.events)
     ceiling = recall_ceiling(lines, truth)
     deferred = not args.resolve_each_batch
-    runs = [
-        asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred))
-        for _ in range(args.runs)
-    ]
+    runs = []
+    for number in range(1, args.runs + 1):
+        runs.append(asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred)))
+        # each run as it ends, so a long series that is stopped still says what it measured
+        print(json.dumps({"run": number, **runs[-1]}), file=sys.stderr, flush=True)
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     report = {
         "events": args.events,
