@@ -7,23 +7,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli import run_cli
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
     env["PROFILEGRAPH_DATA_DIR"] = str(tmp_path / "graph")
-    return subprocess.run(
-        [sys.executable, "-m", "profilegraph", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli(env, *args)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from profilegraph.store.bolt import GraphStore
+from tests.cli import run_cli
 from tests.conftest import CLEAR_DATA, TestGraph
 from tests.identity_events import identify, partition
 
@@ -19,15 +20,7 @@ MEMBER = {"type": "member_id", "value": "M1"}
 
 
 def _cli(graph: TestGraph, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "profilegraph", *args],
-        check=False,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=graph.cli_env(),
-        timeout=120,
-    )
+    return run_cli(graph.cli_env(), *args, stdin=stdin)
 
 
 async def test_import_reports_rejections_writes_them_out_and_export_maps_every_identifier(
