@@ -119,8 +119,8 @@ class TestGraph:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "test_graph" in metafunc.fixturenames:
-        metafunc.parametrize("test_graph", selected_backends(), indirect=True, scope="session")
+    if "graph_server" in metafunc.fixturenames:
+        metafunc.parametrize("graph_server", selected_backends(), indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +149,7 @@ def _bolt_endpoint() -> BoltEndpoint:
 
 
 @pytest.fixture(scope="session")
-def test_graph(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestGraph]:
+def graph_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestGraph]:
     backend: str = request.param
     server: LocalNeo4j | None = None
     if backend == "embedded":
@@ -183,8 +183,8 @@ def _claim_for_tests(endpoint: BoltEndpoint) -> None:
 
 
 @pytest.fixture(scope="session")
-async def session_store(test_graph: TestGraph) -> AsyncIterator[GraphStore]:
-    store = await GraphStore.connect(test_graph.endpoint)
+async def session_store(graph_server: TestGraph) -> AsyncIterator[GraphStore]:
+    store = await GraphStore.connect(graph_server.endpoint)
     await apply_migrations(store)
     yield store
     await store.close()

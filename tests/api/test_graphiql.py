@@ -17,8 +17,8 @@ ASSET = re.compile(r'(?:src|href)="(/graphiql-assets/[^"]+)"(?:\s+integrity="([^
 
 
 @pytest.fixture
-def client(test_graph: TestGraph) -> Iterator[TestClient]:
-    with TestClient(create_app(test_graph.settings())) as test_client:
+def client(graph_server: TestGraph) -> Iterator[TestClient]:
+    with TestClient(create_app(graph_server.settings())) as test_client:
         yield test_client
 
 

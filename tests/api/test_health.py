@@ -18,18 +18,18 @@ HEALTH = "{ health { version graph { backend reachable migrationsApplied pending
 
 
 @pytest.fixture
-def client(test_graph: TestGraph) -> Iterator[TestClient]:
-    with TestClient(create_app(test_graph.settings())) as test_client:
+def client(graph_server: TestGraph) -> Iterator[TestClient]:
+    with TestClient(create_app(graph_server.settings())) as test_client:
         yield test_client
 
 
-def test_health_reports_version_and_a_ready_graph(client: TestClient, test_graph: TestGraph) -> None:
+def test_health_reports_version_and_a_ready_graph(client: TestClient, graph_server: TestGraph) -> None:
     response = client.post("/graphql", json={"query": HEALTH})
     assert response.status_code == 200
     health = response.json()["data"]["health"]
     assert health["version"]
     assert health["graph"] == {
-        "backend": "neo4j" if test_graph.is_neo4j else "embedded",
+        "backend": "neo4j" if graph_server.is_neo4j else "embedded",
         "reachable": True,
         "migrationsApplied": True,
         "pendingMigrations": [],
@@ -43,13 +43,13 @@ def test_healthz_and_readyz_answer_when_the_graph_does(client: TestClient) -> No
     assert ready.json()["ready"] is True
 
 
-def test_readyz_is_503_once_the_graph_stops_answering(test_graph: TestGraph, tmp_path: Path) -> None:
+def test_readyz_is_503_once_the_graph_stops_answering(graph_server: TestGraph, tmp_path: Path) -> None:
     # A private server of the kind under test, since this test stops it.
-    if test_graph.backend == "bolt":
+    if graph_server.backend == "bolt":
         pytest.skip("the bolt backend is a server this suite cannot stop")
     server: EmbeddedGraphServer | LocalNeo4j = (
         LocalNeo4j(tmp_path / "neo4j", heap="512m", page_cache="64m")
-        if test_graph.is_neo4j
+        if graph_server.is_neo4j
         else EmbeddedGraphServer(tmp_path / "graph")
     )
     endpoint = server.start()
@@ -81,8 +81,8 @@ def test_a_repeated_query_is_validated_once(client: TestClient) -> None:
     assert cache.cache_info().misses == misses
 
 
-def test_a_query_deeper_than_the_limit_is_refused(test_graph: TestGraph) -> None:
-    settings = test_graph.settings(query_max_depth=1)
+def test_a_query_deeper_than_the_limit_is_refused(graph_server: TestGraph) -> None:
+    settings = graph_server.settings(query_max_depth=1)
     with TestClient(create_app(settings)) as client:
         response = client.post("/graphql", json={"query": "{ health { graph { reachable } } }"})
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]

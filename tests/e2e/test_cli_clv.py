@@ -14,16 +14,16 @@ from tests.e2e.test_cli_identity import _cli
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 
 
-async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
-    store = await GraphStore.connect(test_graph.endpoint)
+async def test_cdnow_load_fit_show_and_map(graph_server: TestGraph) -> None:
+    store = await GraphStore.connect(graph_server.endpoint)
     await store.execute(CLEAR_DATA)
     await store.close()
 
-    loaded = _cli(test_graph, "clv", "import-cdnow", str(CDNOW_SAMPLE))
+    loaded = _cli(graph_server, "clv", "import-cdnow", str(CDNOW_SAMPLE))
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith("6919 orders loaded")
 
-    fitted = _cli(test_graph, "clv", "fit", "--until", "1997-09-30", "--unit", "weeks", "--json")
+    fitted = _cli(graph_server, "clv", "fit", "--until", "1997-09-30", "--unit", "weeks", "--json")
     assert fitted.returncode == 0, fitted.stderr
     fit = json.loads(fitted.stdout)
     assert set(fit) == {"bgnbd", "pareto_nbd", "gamma_gamma", "customers"}
@@ -34,7 +34,7 @@ async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
     assert fit["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
 
     shown = _cli(
-        test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30", "--json"
+        graph_server, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30", "--json"
     )
     assert shown.returncode == 0, shown.stderr
     value = json.loads(shown.stdout)
@@ -42,23 +42,23 @@ async def test_cdnow_load_fit_show_and_map(test_graph: TestGraph) -> None:
     assert value["clv"]["historic"] == pytest.approx(74.02)
     assert value["lifecycle"]["stage"] == "dormant"
 
-    mapped = json.loads(_cli(test_graph, "clv", "map", "--as-of", "1997-09-30", "--json").stdout)
+    mapped = json.loads(_cli(graph_server, "clv", "map", "--as-of", "1997-09-30", "--json").stdout)
     assert mapped["customers"] == 2357
     assert sum(b["count"] for b in mapped["histogram"]) == 2357
 
-    person = _cli(test_graph, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30")
+    person = _cli(graph_server, "clv", "show", "member_id:00004", "--horizon-days", "273", "--as-of", "1997-09-30")
     assert "historic value      74.02" in person.stdout
     assert "over the next 273 days" in person.stdout
     assert "None" not in person.stdout
 
-    table = _cli(test_graph, "clv", "map", "--as-of", "1997-09-30").stdout
+    table = _cli(graph_server, "clv", "map", "--as-of", "1997-09-30").stdout
     assert table.startswith("2,357 customers")
     assert "below 0" in table
     assert "1,000 and above" in table
     assert "None" not in table
     assert "{" not in table
 
-    missing = _cli(test_graph, "clv", "show", "oid_missing", "--json")
+    missing = _cli(graph_server, "clv", "show", "oid_missing", "--json")
     assert missing.returncode == 1
     assert "NOT_FOUND" in missing.stderr
     assert "oid_missing" in missing.stderr

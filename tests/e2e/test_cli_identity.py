@@ -24,9 +24,9 @@ def _cli(graph: TestGraph, *args: str, stdin: str | None = None) -> subprocess.C
 
 
 async def test_import_reports_rejections_writes_them_out_and_export_maps_every_identifier(
-    test_graph: TestGraph, tmp_path: Path
+    graph_server: TestGraph, tmp_path: Path
 ) -> None:
-    store = await GraphStore.connect(test_graph.endpoint)
+    store = await GraphStore.connect(graph_server.endpoint)
     await store.execute(CLEAR_DATA)
     await store.close()
     events = tmp_path / "events.ndjson"
@@ -47,7 +47,7 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     )
     errors = tmp_path / "rejected.ndjson"
 
-    imported = _cli(test_graph, "import", str(events), "--errors", str(errors), "--json")
+    imported = _cli(graph_server, "import", str(events), "--errors", str(errors), "--json")
     assert imported.returncode == 3, imported.stderr  # some lines were rejected, the rest went in
     report = json.loads(imported.stdout)
     assert (report["accepted"], report["rejected"]) == (2, 2)
@@ -57,11 +57,11 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     ]
     assert errors.read_bytes() == bad.encode() + b"\n" + latin1 + b"\n"
 
-    again = json.loads(_cli(test_graph, "import", str(events), "--json").stdout)
+    again = json.loads(_cli(graph_server, "import", str(events), "--json").stdout)
     assert (again["accepted"], again["duplicates"]) == (0, 2)
 
     out = tmp_path / "oneids.json"
-    assert _cli(test_graph, "export-oneids", str(out)).returncode == 0
+    assert _cli(graph_server, "export-oneids", str(out)).returncode == 0
     mapping = json.loads(out.read_text())
     assert set(mapping) == {"phone:+8613900000001", "member_id:M1"}
     assert len(set(mapping.values())) == 1
@@ -93,20 +93,20 @@ async def _graph_state(store: GraphStore) -> tuple[object, ...]:
 
 
 async def test_an_importer_killed_with_sigkill_and_run_again_ends_as_one_clean_run(
-    test_graph: TestGraph, tmp_path: Path
+    graph_server: TestGraph, tmp_path: Path
 ) -> None:
     events = tmp_path / "events.ndjson"
     events.write_text("\n".join(_households(6000)) + "\n")
-    store = await GraphStore.connect(test_graph.endpoint)
+    store = await GraphStore.connect(graph_server.endpoint)
     try:
         await store.execute(CLEAR_DATA)
-        assert _cli(test_graph, "import", str(events), "--batch-size", "200").returncode == 0
+        assert _cli(graph_server, "import", str(events), "--batch-size", "200").returncode == 0
         clean = await _graph_state(store)
 
         await store.execute(CLEAR_DATA)
         importer = subprocess.Popen(
             [sys.executable, "-m", "profilegraph", "import", str(events), "--batch-size", "200"],
-            env=test_graph.cli_env(),
+            env=graph_server.cli_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -123,7 +123,7 @@ async def test_an_importer_killed_with_sigkill_and_run_again_ends_as_one_clean_r
         written = (await store.query("MATCH (e:ProcessedEvent) RETURN count(e) AS n"))[0]["n"]
         assert 1000 <= written < 6000, f"the importer was killed after {written} of 6000 events"
 
-        rerun = _cli(test_graph, "import", str(events), "--batch-size", "200", "--json")
+        rerun = _cli(graph_server, "import", str(events), "--batch-size", "200", "--json")
         assert rerun.returncode == 0, rerun.stderr
         assert json.loads(rerun.stdout)["duplicates"] == written
         assert await _graph_state(store) == clean

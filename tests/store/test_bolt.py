@@ -37,10 +37,10 @@ async def test_concurrent_get_or_create_yields_one_node(graph_store: GraphStore)
 CREATE_PRODUCT = "CREATE (p:Product {sku: $sku})"
 
 
-async def test_the_store_knows_which_server_answers(graph_store: GraphStore, test_graph: TestGraph) -> None:
-    if test_graph.backend == "bolt":
+async def test_the_store_knows_which_server_answers(graph_store: GraphStore, graph_server: TestGraph) -> None:
+    if graph_server.backend == "bolt":
         pytest.skip("any server may answer at PROFILEGRAPH_TEST_NEO4J_URI")
-    expected = GraphProduct.NEO4J if test_graph.backend == "neo4j-local" else GraphProduct.ARCADEDB
+    expected = GraphProduct.NEO4J if graph_server.backend == "neo4j-local" else GraphProduct.ARCADEDB
     assert graph_store.product is expected
 
 

@@ -61,6 +61,18 @@ def run_async(coroutine: Coroutine[Any, Any, T], *, on_interrupt: str | None = N
         sys.exit(EXIT_INTERRUPTED)
 
 
+def _identity_config(settings: Settings) -> IdentityConfig:
+    """The identity rules, read once per command however many arguments and steps need them."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return identity_config(settings)
+    root = ctx.find_root()
+    if "identity_config" not in root.meta:
+        root.meta["identity_config"] = identity_config(settings)
+    config: IdentityConfig = root.meta["identity_config"]
+    return config
+
+
 def with_graph(
     action: Callable[[GraphRuntime, IdentityConfig], Awaitable[T]],
     *,
@@ -70,8 +82,9 @@ def with_graph(
     """Open the configured graph (or the data directory's embedded server) and run ``action`` on it."""
     settings = load_cli_settings()
 
+    config = _identity_config(settings)
+
     async def run() -> T:
-        config = identity_config(settings)
         async with open_graph(settings, migrate=migrate) as runtime:
             return await action(runtime, config)
 
@@ -82,7 +95,7 @@ def identifier_key(ctx: click.Context, param: click.Parameter, value: str | tupl
     """A click callback: identifier keys (``type:value``) normalised as ingestion does, so a
     mistyped one is refused at once, before any graph server is started."""
     try:
-        config = identity_config(load_cli_settings())
+        config = _identity_config(load_cli_settings())
     except ProfileGraphError as exc:
         raise click.ClickException(exc.message) from exc
     try:

@@ -6,6 +6,7 @@ import getpass
 import json
 import sys
 from dataclasses import asdict
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -69,7 +70,7 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     error_sink = open_output(errors) if errors else None
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
     progress = tqdm(unit=" events", unit_scale=True, desc="import", file=sys.stderr, disable=None)
-    resolving: list[tqdm[None]] = []
+    resolving: list[tqdm[Any]] = []
 
     def on_resolve_progress(resolved: int, total: int) -> None:
         # The batches are in; a second bar follows the OneID resolution that ends the import.

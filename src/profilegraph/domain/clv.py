@@ -154,7 +154,6 @@ def _log_hyp2f1(a: Array, b: Array, c: Array, z: Array) -> Array:
     if bad.any():
         import mpmath
 
-        value = value.copy()
         for i in np.flatnonzero(bad):
             value[i] = float(mpmath.log(mpmath.hyp2f1(a[i], b[i], c[i], z[i])))
     return value
