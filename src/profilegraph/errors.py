@@ -38,6 +38,7 @@ __all__ = [
     "GraphUnavailableError",
     "InvalidInputError",
     "MigrationError",
+    "ModelFitError",
     "NotFoundError",
     "ProfileGraphError",
 ]
@@ -56,6 +57,7 @@ class ErrorCode(StrEnum):
     GRAPH_CONFLICT = "GRAPH_CONFLICT"
     GRAPH_CONSTRAINT = "GRAPH_CONSTRAINT"
     GRAPH_QUERY = "GRAPH_QUERY"
+    MODEL_FIT = "MODEL_FIT"
     # input
     INVALID = "INVALID"
     INVALID_JSON = "INVALID_JSON"
@@ -104,6 +106,12 @@ class InvalidInputError(ProfileGraphError):
         self.field = field
         if code is not None:
             self.code = code
+
+
+class ModelFitError(ProfileGraphError):
+    """A model's optimiser did not converge: the fit is reported, never stored."""
+
+    code = ErrorCode.MODEL_FIT
 
 
 class NotFoundError(ProfileGraphError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,21 @@ async def test_cdnow_load_fit_show_and_map(graph_server: TestGraph) -> None:
     assert missing.returncode == 1
     assert "NOT_FOUND" in missing.stderr
     assert "oid_missing" in missing.stderr
+
+
+async def test_a_fit_with_the_default_calibration_end_finishes(graph_server: TestGraph) -> None:
+    # Today is years past CDNOW's last order: the long silence that once kept Pareto/NBD from ending.
+    store = await GraphStore.connect(graph_server.endpoint)
+    await store.execute(CLEAR_DATA)
+    await store.close()
+    assert _cli(graph_server, "clv", "import-cdnow", str(CDNOW_SAMPLE)).returncode == 0
+
+    started = time.monotonic()
+    fitted = _cli(graph_server, "clv", "fit", "--json")
+    assert fitted.returncode == 0, fitted.stderr
+    assert time.monotonic() - started < 120
+    fit = json.loads(fitted.stdout)
+    assert fit["customers"] == 2357
+    assert "fitting the models on 2,357 customers" in fitted.stderr
+    for model in ("bgnbd", "pareto_nbd"):
+        assert math.isfinite(fit[model]["log_likelihood"])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from tests.identity_events import identify
 
+CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
+
 
 def _alive(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
@@ -60,3 +62,27 @@ def test_an_interrupted_import_exits_130_says_how_to_resume_and_stops_its_server
         time.sleep(0.2)
     assert not _alive(java_pid), "the graph server outlived the interrupted import"
     assert not address.exists()
+
+
+def test_ctrl_c_during_a_model_fit_stops_it_at_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "graph"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
+    env["PROFILEGRAPH_DATA_DIR"] = str(data_dir)
+    command = [sys.executable, "-m", "profilegraph", "clv"]
+    loaded = subprocess.run([*command, "import-cdnow", str(CDNOW_SAMPLE)], env=env, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+
+    # Without --until the fit runs to today, years past the data: seconds of numeric work.
+    fitting = subprocess.Popen([*command, "fit"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert fitting.stderr is not None
+    announced = fitting.stderr.readline()
+    assert "fitting the models" in announced
+    time.sleep(0.5)
+    fitting.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, err = fitting.communicate(timeout=60)
+
+    assert fitting.returncode == 130, err
+    assert time.monotonic() - interrupted < 5
+    assert "no fit was stored" in err
+    assert "Traceback" not in err

@@ -62,9 +62,12 @@ def fit(until: str | None, unit: str, as_json: bool) -> None:
             annual_discount_rate=settings.clv_annual_discount_rate,
             reference_horizon_days=settings.clv_horizon_days,
             lifecycle_config=lifecycle_config(settings),
+            on_fitting=lambda customers, day: click.echo(
+                f"fitting the models on {customers:,} customers with orders up to {day}…", err=True
+            ),
         )
 
-    model = with_graph(action)
+    model = with_graph(action, on_interrupt="no fit was stored; the previous one, if any, stays in use")
     if as_json:
         echo_json(
             {

@@ -12,15 +12,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln
+
+from profilegraph.domain.special import log_hyp2f1, log_power_product_integral
+from profilegraph.errors import ModelFitError
 
 __all__ = [
     "BgNbdParams",
     "CustomerSummary",
+    "FitInterrupted",
     "GammaGammaParams",
     "ParetoNbdParams",
     "Rows",
@@ -134,33 +139,13 @@ def bgnbd_log_likelihood(r: float, alpha: float, a: float, b: float, x: Array, t
     return head + np.logaddexp(stay, drop)
 
 
-def _log_hyp2f1(a: Array, b: Array, c: Array, z: Array) -> Array:
-    """log 2F1 for 0 <= z < 1, with no overflow where 2F1 itself is too large for a float.
-
-    Where scipy's value overflows (z near 1 with c - a - b far below 0, as Pareto/NBD
-    meets with long calibration periods), Euler's transformation
-    2F1(a, b; c; z) = (1 - z)^(c - a - b) 2F1(c - a, c - b; c; z) moves the growth into
-    a factor whose logarithm is exact, and the remaining series stays bounded. Only
-    what still fails is evaluated in arbitrary precision, one row at a time.
-    """
-    with np.errstate(all="ignore"):
-        value = np.log(hyp2f1(a, b, c, z))
-        bad = ~np.isfinite(value)
-        if bad.any():
-            value = value.copy()
-            ab, bb, cb, zb = (np.broadcast_to(v, value.shape)[bad] for v in (a, b, c, z))
-            value[bad] = (cb - ab - bb) * np.log1p(-zb) + np.log(hyp2f1(cb - ab, cb - bb, cb, zb))
-    bad = ~np.isfinite(value)
-    if bad.any():
-        import mpmath
-
-        for i in np.flatnonzero(bad):
-            value[i] = float(mpmath.log(mpmath.hyp2f1(a[i], b[i], c[i], z[i])))
-    return value
+# Beyond this first parameter, scipy's 2F1 series near z = 1 costs more than the quadrature
+# and then stops converging altogether.
+CLOSED_FORM_MAX_A = 200.0
 
 
-def pareto_nbd_log_likelihood(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
-    """Per-row log-likelihood of Pareto/NBD (Fader & Hardie's note, eq. 22-24), in log space."""
+def _closed_form_log_integral(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
+    """log of the dropout integral through 2F1; NaN where that form cannot be trusted."""
     rsx = r + s + x
     # The series is evaluated on the side that keeps z in [0, 1).
     if alpha >= beta:
@@ -168,13 +153,40 @@ def pareto_nbd_log_likelihood(r: float, alpha: float, s: float, beta: float, x: 
     else:
         shape, base = (r + x).astype(np.float64), beta
     z_tx, z_T = abs(alpha - beta) / (base + t_x), abs(alpha - beta) / (base + T)
-    log_f_tx = _log_hyp2f1(rsx, shape, rsx + 1, np.asarray(z_tx, dtype=np.float64)) - rsx * np.log(base + t_x)
-    log_f_T = _log_hyp2f1(rsx, shape, rsx + 1, np.asarray(z_T, dtype=np.float64)) - rsx * np.log(base + T)
-    # A0 = F(t_x) - F(T) > 0; log(e^u - e^v) = u + log1p(-e^(v - u)).
-    with np.errstate(divide="ignore"):
-        log_a0 = log_f_tx + np.log1p(-np.exp(np.minimum(log_f_T - log_f_tx, 0.0)))
+    log_f_tx = log_hyp2f1(rsx, shape, rsx + 1, z_tx, exact_fallback=False) - rsx * np.log(base + t_x)
+    log_f_T = log_hyp2f1(rsx, shape, rsx + 1, z_T, exact_fallback=False) - rsx * np.log(base + T)
+    # F(t_x) - F(T) > 0; log(e^u - e^v) = u + log1p(-e^(v - u)).
+    gap = log_f_tx - log_f_T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_integral = log_f_tx + np.log1p(-np.exp(-np.maximum(gap, 0.0))) - np.log(rsx)
+    # Where F(T) is within a millionth of F(t_x) in the log, the subtraction has lost most
+    # of its digits to the magnitudes of the logs.
+    cancelled = gap < 1e-6 * np.maximum(np.abs(log_f_tx), 1.0)
+    return np.where(cancelled, np.nan, log_integral)
+
+
+def pareto_nbd_log_likelihood(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
+    """Per-row log-likelihood of Pareto/NBD (Fader & Hardie's note, eq. 22-24), in log space.
+
+    The dropout term is s * integral over (t_x, T) of (alpha + tau)^-(r + x) (beta + tau)^-(s + 1),
+    which the note writes with 2F1. The closed form is used where scipy evaluates it;
+    rows where it does not (large s with z near 1: nearly homogeneous dropout) are
+    integrated numerically instead of in arbitrary precision, so no fit stalls there.
+    """
+    rsx = r + s + x
+    # A customer whose last purchase is at the end of calibration has no dropout term.
+    log_integral = np.full(x.shape, -np.inf)
+    spans = t_x < T
+    closed = spans & (rsx <= CLOSED_FORM_MAX_A)
+    if closed.any():
+        log_integral[closed] = _closed_form_log_integral(r, alpha, s, beta, x[closed], t_x[closed], T[closed])
+    unevaluated = spans & ~np.isfinite(log_integral)
+    if unevaluated.any():
+        log_integral[unevaluated] = log_power_product_integral(
+            (r + x)[unevaluated], alpha, s + 1, beta, t_x[unevaluated], T[unevaluated]
+        )
     log_stay = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    log_drop = np.log(s) - np.log(rsx) + log_a0
+    log_drop = np.log(s) + log_integral
     head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     return head + np.logaddexp(log_stay, log_drop)
 
@@ -192,21 +204,71 @@ def gamma_gamma_log_likelihood(p: float, q: float, v: float, x: Array, m: Array)
     )
 
 
-def _fit(negative_ll, start: Sequence[float]) -> tuple[Array, float]:  # type: ignore[no-untyped-def]
-    """Minimise over log-parameters (positivity for free); Nelder-Mead then a polishing pass."""
+# Shape parameters beyond 10^4 describe a gamma mixing distribution with a coefficient of
+# variation under 1%: the population is homogeneous in that rate, and the likelihood is
+# flat towards infinity. Bounding there keeps every fit finite; a fit that ends on the
+# bound is the homogeneous limit, not a failure.
+SHAPE_BOUNDS = (1e-4, 1e4)
+# Scale parameters are bounded relative to the data's own time scale (the mean age).
+SCALE_SPAN = 1e7
+MAX_EVALUATIONS = 4_000
+
+
+def _log_bounds(kinds: str, scale: float) -> list[tuple[float, float]]:
+    """Bounds over log-parameters: ``kinds`` has an "s" per shape and a "c" per scale."""
+    shape = (float(np.log(SHAPE_BOUNDS[0])), float(np.log(SHAPE_BOUNDS[1])))
+    spread = float(np.log(SCALE_SPAN))
+    return [shape if kind == "s" else (np.log(scale) - spread, np.log(scale) + spread) for kind in kinds]
+
+
+class FitInterrupted(Exception):
+    """The caller asked a fit in progress to stop."""
+
+
+Interrupted = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+def _minimise(
+    model: str,
+    objective: Callable[[Array], Any],
+    start: Array,
+    bounds: list[tuple[float, float]],
+    *,
+    gradient: bool = False,
+    interrupted: Interrupted = _never,
+) -> tuple[Array, float]:
+    """Bounded L-BFGS-B over log-parameters; a run that does not converge raises ModelFitError.
+
+    L-BFGS-B can stop on a line search that finds no further decrease, which at a
+    flat optimum is convergence in all but name: one restart from there settles it.
+    ``interrupted`` is asked before every evaluation, so a caller can stop a fit at once.
+    """
+    def checked(log_params: Array) -> Any:
+        if interrupted():
+            raise FitInterrupted(model)
+        return objective(log_params)
+
+    options = {"maxfun": MAX_EVALUATIONS, "maxiter": MAX_EVALUATIONS, "ftol": 1e-10, "gtol": 1e-7}
+    result = minimize(checked, start, jac=gradient, method="L-BFGS-B", bounds=bounds, options=options)
+    if not result.success:
+        result = minimize(checked, result.x, jac=gradient, method="L-BFGS-B", bounds=bounds, options=options)
+    if not result.success or not np.isfinite(result.fun) or result.fun >= 1e299:
+        raise ModelFitError(f"the {model} fit did not converge ({result.message}); nothing was stored")
+    return np.exp(result.x), -float(result.fun)
+
+
+def _finite(negative_ll: Callable[[Array], float]) -> Callable[[Array], float]:
+    """The objective over log-parameters, with a huge value wherever the likelihood is undefined."""
 
     def objective(log_params: Array) -> float:
         value = negative_ll(np.exp(log_params))
         return float(value) if np.isfinite(value) else 1e300
 
-    result = minimize(
-        objective,
-        np.log(start),
-        method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-7, "maxiter": 20_000, "maxfev": 40_000},
-    )
-    result = minimize(objective, result.x, method="L-BFGS-B")
-    return np.exp(result.x), -float(result.fun)
+    return objective
 
 
 def _bgnbd_objective(rows: Rows) -> Callable[[Array], tuple[float, Array]]:
@@ -257,36 +319,59 @@ def _bgnbd_objective(rows: Rows) -> Callable[[Array], tuple[float, Array]]:
     return objective
 
 
-def fit_bgnbd(rows: Rows) -> BgNbdParams:
+def fit_bgnbd(rows: Rows, interrupted: Interrupted = _never) -> BgNbdParams:
+    scale = _time_scale(rows)
+    start = np.log([1.0, scale, 1.0, 1.0])
     objective = _bgnbd_objective(rows)
-    start = np.log([1.0, max(float(np.average(rows.T, weights=rows.weight)), 1.0), 1.0, 1.0])
-    result = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 500, "gtol": 1e-8})
-    r, alpha, a, b = np.exp(result.x)
-    return BgNbdParams(float(r), float(alpha), float(a), float(b), -float(result.fun))
+    bounds = _log_bounds("scss", scale)
+    params, ll = _minimise("BG/NBD", objective, start, bounds, gradient=True, interrupted=interrupted)
+    r, alpha, a, b = params
+    return BgNbdParams(float(r), float(alpha), float(a), float(b), ll)
 
 
-def fit_pareto_nbd(rows: Rows) -> ParetoNbdParams:
+def fit_pareto_nbd(rows: Rows, interrupted: Interrupted = _never) -> ParetoNbdParams:
+    """Fit over (r, alpha, s, s / beta): the mean dropout rate s / beta is what the data pin down.
+
+    With a long gap after the last purchases the likelihood rises slowly towards s, beta
+    -> infinity at a fixed s / beta (dropout the same for everyone); in these coordinates
+    that ridge is one axis, so the optimiser walks it to the bound instead of stalling.
+    """
+
     def nll(params: Array) -> float:
-        r, alpha, s, beta = params
+        r, alpha, s, dropout_rate = params
+        beta = s / dropout_rate
         return -float(np.dot(rows.weight, pareto_nbd_log_likelihood(r, alpha, s, beta, rows.x, rows.t_x, rows.T)))
 
-    scale = max(float(np.average(rows.T, weights=rows.weight)), 1.0)
-    (r, alpha, s, beta), ll = _fit(nll, (1.0, scale, 1.0, scale))
-    return ParetoNbdParams(float(r), float(alpha), float(s), float(beta), ll)
+    scale = _time_scale(rows)
+    start = np.log([1.0, scale, 1.0, 1.0 / scale])
+    bounds = _log_bounds("scs", scale) + _log_bounds("c", 1.0 / scale)
+    (r, alpha, s, dropout_rate), ll = _minimise("Pareto/NBD", _finite(nll), start, bounds, interrupted=interrupted)
+    return ParetoNbdParams(float(r), float(alpha), float(s), float(s / dropout_rate), ll)
 
 
-def fit_gamma_gamma(frequency: Array, monetary: Array, weight: Array | None = None) -> GammaGammaParams:
+def fit_gamma_gamma(
+    frequency: Array, monetary: Array, weight: Array | None = None, interrupted: Interrupted = _never
+) -> GammaGammaParams:
     """Fit on customers with at least one repeat purchase and positive mean spend."""
     keep = (frequency > 0) & (monetary > 0)
     x, m = frequency[keep], monetary[keep]
+    if x.size == 0:
+        raise ModelFitError("the Gamma-Gamma fit needs customers with repeat purchases; there are none")
     w = np.ones_like(x) if weight is None else weight[keep]
 
     def nll(params: Array) -> float:
         p, q, v = params
         return -float(np.dot(w, gamma_gamma_log_likelihood(p, q, v, x, m)))
 
-    (p, q, v), ll = _fit(nll, (1.0, 1.0, max(float(np.average(m, weights=w)), 1.0)))
+    spend = max(float(np.average(m, weights=w)), 1.0)
+    start, bounds = np.log([1.0, 1.0, spend]), _log_bounds("ssc", spend)
+    params, ll = _minimise("Gamma-Gamma", _finite(nll), start, bounds, interrupted=interrupted)
+    p, q, v = params
     return GammaGammaParams(float(p), float(q), float(v), ll)
+
+
+def _time_scale(rows: Rows) -> float:
+    return max(float(np.average(rows.T, weights=rows.weight)), 1.0)
 
 
 def bgnbd_probability_alive(params: BgNbdParams, x: Array, t_x: Array, T: Array) -> Array:
@@ -303,7 +388,7 @@ def bgnbd_conditional_expected_purchases(params: BgNbdParams, t: float, x: Array
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
     log_head = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
-    term = 1.0 - np.exp(log_head + _log_hyp2f1(r + x, b + x, a + b + x - 1, np.asarray(z, dtype=np.float64)))
+    term = 1.0 - np.exp(log_head + log_hyp2f1(r + x, b + x, a + b + x - 1, np.asarray(z, dtype=np.float64)))
     return (a + b + x - 1) / (a - 1) * term * bgnbd_probability_alive(params, x, t_x, T)
 
 
