@@ -143,7 +143,7 @@ def test_every_model_fits_at_any_calibration_end_including_far_past_the_data(unt
 def test_a_fit_that_does_not_converge_is_an_error(
     summaries: list[CustomerSummary], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import profilegraph.domain.clv as clv
+    from profilegraph.domain import clv
 
     monkeypatch.setattr(clv, "MAX_EVALUATIONS", 3)
     with pytest.raises(ModelFitError, match="Pareto/NBD fit did not converge"):

@@ -247,6 +247,7 @@ def _minimise(
     flat optimum is convergence in all but name: one restart from there settles it.
     ``interrupted`` is asked before every evaluation, so a caller can stop a fit at once.
     """
+
     def checked(log_params: Array) -> Any:
         if interrupted():
             raise FitInterrupted(model)
