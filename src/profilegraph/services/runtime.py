@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from profilegraph.errors import DataDirectoryInUseError, GraphUnavailableError, ProfileGraphError
 from profilegraph.settings import Settings
 from profilegraph.store.bolt import GraphStore
-from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer, running_server
+from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer, bolt_answers, running_server
 from profilegraph.store.migrate import Migration, MigrationStatus, apply_migrations, migration_status
 
 __all__ = ["GraphRuntime", "GraphStatus", "open_graph"]
@@ -40,7 +43,7 @@ class GraphRuntime:
         return await apply_migrations(self.store)
 
     async def status(self) -> GraphStatus:
-        if not await self.store.ping():
+        if not await self.store.ping() and not await self._follow_the_graph():
             return GraphStatus(self.backend, reachable=False, migrations=None)
         try:
             migrations = await migration_status(self.store)
@@ -48,6 +51,49 @@ class GraphRuntime:
             log.exception("reading the migration status failed")
             return GraphStatus(self.backend, reachable=False, migrations=None)
         return GraphStatus(self.backend, reachable=True, migrations=migrations)
+
+    async def _follow_the_graph(self) -> bool:
+        """After a failed probe: reconnect if the graph moved; True if it answers now."""
+        try:
+            return await self.store.reconnect() and await self.store.ping()
+        except ProfileGraphError as exc:
+            log.warning("the graph is not reachable: %s", exc)
+            return False
+
+    async def data_directory_server(self) -> BoltEndpoint:
+        """Where the data directory's graph answers now, starting a server if nobody runs one.
+
+        A process that borrowed another's embedded server follows it: when that owner
+        exits, the first process to notice takes the directory over and starts a server;
+        the others find it through the directory's address file and connect to it.
+        """
+        deadline = time.monotonic() + self.settings.embedded_start_timeout
+        while time.monotonic() < deadline:
+            if self.server is not None:
+                if self.server.running:
+                    return self.server.endpoint
+                self.server.stop()  # our own server died: release the directory, then start again
+                self.server = None
+            found = await asyncio.to_thread(
+                running_server, self.settings.data_dir, wait=self.settings.embedded_start_timeout
+            )
+            if found is not None:
+                if await asyncio.to_thread(bolt_answers, found):
+                    return found
+                await asyncio.sleep(0.5)  # its owner is still shutting down: wait for the directory
+                continue
+            server = EmbeddedGraphServer.for_settings(self.settings)
+            try:
+                endpoint = await asyncio.to_thread(server.start)
+            except DataDirectoryInUseError:
+                continue  # another process took the directory over first: follow it instead
+            log.info("took over %s: embedded graph server answers on %s", self.settings.data_dir, endpoint.uri)
+            self.server = server
+            return endpoint
+        raise GraphUnavailableError(
+            f"No graph server answered or could be started on {self.settings.data_dir} "
+            f"within {self.settings.embedded_start_timeout:.0f} s"
+        )
 
 
 def _configured_endpoint(settings: Settings) -> BoltEndpoint:
@@ -77,15 +123,21 @@ async def open_graph(settings: Settings, *, migrate: bool = True) -> AsyncIterat
             log.info("starting the embedded graph server on %s", settings.data_dir.resolve())
             endpoint = server.start()
             log.info("embedded graph server answers on %s", endpoint.uri)
+    runtime: GraphRuntime | None = None
     try:
         store = await GraphStore.connect(endpoint, transaction_timeout=settings.graph_timeout)
+        runtime = GraphRuntime(settings, store, backend, server)
+        if backend == "embedded":
+            store.follow(runtime.data_directory_server)
         try:
             if migrate:
                 for migration in await apply_migrations(store):
                     log.info("applied schema migration %04d_%s", migration.version, migration.name)
-            yield GraphRuntime(settings, store, backend, server)
+            yield runtime
         finally:
             await store.close()
     finally:
-        if server is not None:
-            server.stop()
+        # the runtime may have taken over a server of its own since it started
+        owned = runtime.server if runtime is not None else server
+        if owned is not None:
+            owned.stop()

@@ -16,13 +16,15 @@ server's agent string when connecting) is where the store tells them apart:
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase
 from neo4j.exceptions import (
+    AuthError,
     ConstraintError,
     DriverError,
     Neo4jError,
@@ -44,6 +46,7 @@ from profilegraph.store.ports import Transaction, Work
 __all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "run"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Record = dict[str, Any]
 
 _CONFLICT_ATTEMPTS = 8
@@ -89,6 +92,9 @@ def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
     """The project's error for a driver exception, keeping the server's code in the message."""
     if isinstance(error, ServiceUnavailable | SessionExpired | OSError):
         return GraphUnavailableError(f"The graph database does not answer: {error}")
+    if isinstance(error, AuthError):
+        # Also what a connection meets when the server behind its address was replaced.
+        return GraphUnavailableError(f"The graph database no longer accepts this connection's credentials: {error}")
     code = getattr(error, "code", None)
     detail = f"{code}: {getattr(error, 'message', None) or error}" if code else str(error)
     if isinstance(error, TransientError):
@@ -98,8 +104,28 @@ def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
     return GraphQueryError(f"The graph database refused a query ({detail})")
 
 
+Rediscover = Callable[[], Awaitable[BoltEndpoint]]
+
+
+def _driver_for(endpoint: BoltEndpoint) -> AsyncDriver:
+    return AsyncGraphDatabase.driver(
+        endpoint.uri,
+        auth=(endpoint.user, endpoint.password),
+        max_transaction_retry_time=30.0,
+        # "label does not exist" on a fresh database is no news; every other
+        # notification (deprecations, performance hints) is still logged.
+        notifications_disabled_classifications=["UNRECOGNIZED"],
+    )
+
+
 class GraphStore:
-    """Access to one graph database through a long-lived async driver."""
+    """Access to one graph database through a long-lived async driver.
+
+    A store given a ``rediscover`` function follows its server: when the server stops
+    answering, the store asks where the graph is now, reconnects there, and runs the
+    transaction once more (every unit of work here is idempotent, as the conflict
+    retries already require).
+    """
 
     def __init__(
         self,
@@ -113,6 +139,59 @@ class GraphStore:
         self.database = database
         self.product = product
         self.timeout = timeout
+        self._rediscover: Rediscover | None = None
+        self._reconnecting = asyncio.Lock()
+        self._connection = 0  # which driver this is; concurrent failures reconnect once
+
+    def follow(self, rediscover: Rediscover) -> None:
+        """Reconnect through ``rediscover`` whenever the server stops answering."""
+        self._rediscover = rediscover
+
+    async def reconnect(self, failed_connection: int | None = None) -> bool:
+        """Connect to wherever ``rediscover`` says the graph is now; False if the store cannot follow.
+
+        Callers that saw driver ``failed_connection`` fail wait for one reconnection
+        instead of each starting their own.
+        """
+        if self._rediscover is None:
+            return False
+        async with self._reconnecting:
+            if failed_connection is not None and failed_connection != self._connection:
+                return True  # someone else already moved on
+            endpoint = await self._rediscover()
+            driver = _driver_for(endpoint)
+            try:
+                info = await driver.get_server_info()
+            except (ServiceUnavailable, OSError, Neo4jError) as exc:
+                await driver.close()
+                raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
+            old, self._driver = self._driver, driver
+            self.database, self.product = endpoint.database, GraphProduct.from_agent(info.agent)
+            self._connection += 1
+            log.info("reconnected to the graph at %s", endpoint.uri)
+        await old.close()
+        return True
+
+    async def _following(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        connection = self._connection
+        try:
+            return await attempt()
+        except GraphError as error:
+            if self._rediscover is None or not await self._went_away(error):
+                raise
+            if not await self.reconnect(connection):
+                raise
+        return await attempt()
+
+    async def _went_away(self, error: GraphError) -> bool:
+        """Whether ``error`` came from a server that is gone, not from the query.
+
+        A server shutting down fails the requests in flight with a generic database
+        error before it stops answering: if it no longer answers a probe, that was it.
+        """
+        if isinstance(error, GraphUnavailableError):
+            return True
+        return "Neo.DatabaseError." in error.message and not await self.ping()
 
     @classmethod
     async def connect(cls, endpoint: BoltEndpoint, *, transaction_timeout: float = DEFAULT_TIMEOUT) -> GraphStore:
@@ -121,14 +200,7 @@ class GraphStore:
         ``transaction_timeout`` bounds every transaction, retries included: a server that stops
         answering (or drops a message it cannot take) becomes an error, never a hang.
         """
-        driver = AsyncGraphDatabase.driver(
-            endpoint.uri,
-            auth=(endpoint.user, endpoint.password),
-            max_transaction_retry_time=30.0,
-            # "label does not exist" on a fresh database is no news; every other
-            # notification (deprecations, performance hints) is still logged.
-            notifications_disabled_classifications=["UNRECOGNIZED"],
-        )
+        driver = _driver_for(endpoint)
         try:
             info = await driver.get_server_info()
         except (ServiceUnavailable, OSError, Neo4jError) as exc:
@@ -141,6 +213,9 @@ class GraphStore:
 
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` in a managed read transaction."""
+        return await self._following(lambda: self._read_once(work))
+
+    async def _read_once(self, work: Work[T]) -> T:
         try:
             async with asyncio.timeout(self.timeout), self._driver.session(database=self.database) as session:
                 return await session.execute_read(work)
@@ -156,6 +231,9 @@ class GraphStore:
         jittered pause, when a concurrent writer won a uniqueness constraint or an
         optimistic-concurrency check; ``work`` must therefore be idempotent.
         """
+        return await self._following(lambda: self._write_once(work, retry_conflicts))
+
+    async def _write_once(self, work: Work[T], retry_conflicts: bool) -> T:
         attempt = 0
         while True:
             try:

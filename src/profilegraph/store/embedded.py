@@ -30,7 +30,7 @@ from profilegraph.errors import DataDirectoryInUseError, EmbeddedServerError
 from profilegraph.settings import Settings
 from profilegraph.store.process import BoltEndpoint, ChildGraphServer, die_with_parent, free_loopback_port
 
-__all__ = ["BoltEndpoint", "EmbeddedGraphServer", "running_server"]
+__all__ = ["BoltEndpoint", "EmbeddedGraphServer", "bolt_answers", "running_server"]
 
 ROOT_USER = "root"
 BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
@@ -41,7 +41,13 @@ _LOG_FILE = "server.log"
 
 
 def _java_and_classpath() -> tuple[Path, str]:
-    from arcadedb_embedded.jvm import get_bundled_jre_lib_path, get_jar_path
+    try:
+        from arcadedb_embedded.jvm import get_bundled_jre_lib_path, get_jar_path
+    except ImportError:
+        raise EmbeddedServerError(
+            "The embedded graph server is not installed: install it with pip install 'profilegraph[embedded]', "
+            "or set PROFILEGRAPH_NEO4J_URI to use Neo4j"
+        ) from None
 
     libjvm = Path(get_bundled_jre_lib_path())  # <jre>/lib/server/libjvm.so
     java = libjvm.parents[2] / "bin" / "java"
@@ -50,7 +56,7 @@ def _java_and_classpath() -> tuple[Path, str]:
     return java, os.path.join(get_jar_path(), "*")
 
 
-def _bolt_answers(endpoint: BoltEndpoint, timeout: float = 2.0) -> bool:
+def bolt_answers(endpoint: BoltEndpoint, timeout: float = 2.0) -> bool:
     try:
         with GraphDatabase.driver(
             endpoint.uri,
@@ -225,7 +231,7 @@ class EmbeddedGraphServer(ChildGraphServer):
                 raise EmbeddedServerError(
                     f"The embedded graph server exited with status {code} while starting:\n{self._log_tail()}"
                 )
-            if _bolt_answers(endpoint):
+            if bolt_answers(endpoint):
                 return
             time.sleep(0.25)
         raise EmbeddedServerError(

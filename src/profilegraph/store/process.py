@@ -62,6 +62,11 @@ class ChildGraphServer:
         return self._process.pid if self._process else None
 
     @property
+    def running(self) -> bool:
+        """True while the child process lives (it may still be starting)."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def endpoint(self) -> BoltEndpoint:
         if self._endpoint is None:
             raise EmbeddedServerError(f"The {self.description} is not running")
