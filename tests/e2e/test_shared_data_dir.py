@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -80,9 +81,9 @@ class Directory:
 
 
 @pytest.fixture
-def directory(tmp_path: Path) -> Directory:
+def directory(tmp_path: Path) -> Iterator[Directory]:
     shared = Directory(tmp_path / "graph")
-    yield shared  # type: ignore[misc]
+    yield shared
     shared.stop_all()
 
 
