@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     embedded_database: str = "profilegraph"
     # Seconds a graph transaction may take before it is reported as unanswered.
     graph_timeout: float = Field(default=600.0, gt=0)
+    # What one ingested event may hold (docs/events.md); past a cap, the event is rejected.
+    max_line_bytes: int = Field(default=1 << 20, ge=1024)
+    max_identifiers_per_event: int = Field(default=50, ge=1)
+    max_attributes_per_event: int = Field(default=200, ge=1)
+    max_value_bytes: int = Field(default=8192, ge=64)
+    max_order_items: int = Field(default=1000, ge=1)
+    max_catalog_properties: int = Field(default=200, ge=1)
 
     identity_config: Path | None = None  # JSON: extra identifier types, blocked values, shared threshold
     default_region: str = Field(default="CN", pattern=r"^[A-Z]{2}$")

@@ -52,10 +52,16 @@ async def test_import_reports_rejections_writes_them_out_and_export_maps_every_i
     report = json.loads(imported.stdout)
     assert (report["accepted"], report["rejected"]) == (2, 2)
     assert [(r["line"], r["code"]) for r in report["rejections"]] == [
-        (2, "UNKNOWN_IDENTIFIER_TYPE"),
+        (2, "NO_VALID_IDENTIFIER"),
         (3, "INVALID_ENCODING"),
     ]
-    assert errors.read_bytes() == bad.encode() + b"\n" + latin1 + b"\n"
+    recorded = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(r["severity"], r["line"], r["code"]) for r in recorded] == [
+        ("rejected", 2, "NO_VALID_IDENTIFIER"),
+        ("rejected", 3, "INVALID_ENCODING"),
+    ]
+    assert recorded[0]["raw"] == bad  # the line as it came, to fix and import again
+    assert recorded[1]["raw"] == latin1.decode("utf-8", "replace")
 
     again = json.loads(_cli(graph_server, "import", str(events), "--json").stdout)
     assert (again["accepted"], again["duplicates"]) == (0, 2)

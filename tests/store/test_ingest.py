@@ -20,6 +20,8 @@ from tests.identity_events import event_lists, identify, partition
 CONFIG = IdentityConfig()
 PHONE = {"type": "phone", "value": "+86 138 0013 8001"}
 OPENID = {"type": "wechat_openid", "value": "oX12"}
+MEMBER_RAW = {"type": "member_id", "value": "M77"}
+MEMBER_KEY = "member_id:M77"
 TAOBAO = {"type": "taobao_id", "value": "tb-1"}
 SAMPLE = [
     json.dumps(
@@ -123,9 +125,9 @@ async def _state(store: GraphStore) -> tuple[object, ...]:
 async def test_events_become_one_oneid_with_their_facts_and_bad_lines_are_reported(graph_store: GraphStore) -> None:
     report = await ingest_lines(graph_store, SAMPLE, CONFIG)
 
-    assert (report.accepted, report.duplicates, len(report.rejected)) == (4, 0, 2)
-    assert [(r.line, r.field, r.code) for r in report.rejected] == [
-        (5, "identifiers[0].value", "INVALID_IDENTIFIER"),
+    assert (report.accepted, report.duplicates, report.rejected) == (4, 0, 2)
+    assert [(r.line, r.field, r.code) for r in report.rejections] == [
+        (5, "identifiers[0].value", "NO_VALID_IDENTIFIER"),
         (6, "$", "INVALID_JSON"),
     ]
     assert await partition(graph_store) == {frozenset({"phone:+8613800138001", "wechat_openid:oX12", "taobao_id:tb-1"})}
@@ -291,7 +293,7 @@ async def test_catalog_records_upsert_products_content_and_channels(graph_store:
     ]
     report = await ingest_lines(graph_store, lines, CONFIG)
 
-    assert (report.accepted, len(report.rejected)) == (4, 0)
+    assert (report.accepted, report.rejected) == (4, 0)
     assert await graph_store.query(CATALOG) == [
         {"kind": "Channel", "key": "tmall", "name": "Tmall", "updated_at": "2026-04-01T00:00:00Z"},
         {"kind": "Content", "key": "c-7", "name": "Brewing guide", "updated_at": "2026-04-01T00:00:00Z"},
@@ -316,7 +318,7 @@ async def test_a_batch_of_large_events_goes_in_whole_in_several_transactions(gra
     ]
     report = await ingest_lines(graph_store, lines, CONFIG, batch_size=1000)
 
-    assert (report.accepted, len(report.rejected)) == (1000, 0)
+    assert (report.accepted, report.rejected) == (1000, 0)
     assert len(await partition(graph_store)) == 1000
 
 
@@ -333,7 +335,7 @@ async def test_a_line_over_the_size_cap_is_rejected_alone(graph_store: GraphStor
     report = await ingest_lines(graph_store, [identify("e1", 1, PHONE), huge, identify("e2", 2, OPENID)], CONFIG)
 
     assert report.accepted == 2
-    assert [(r.line, r.code) for r in report.rejected] == [(2, "LINE_TOO_LONG")]
+    assert [(r.line, r.code) for r in report.rejections] == [(2, "LINE_TOO_LONG")]
 
 
 async def test_the_final_resolution_reports_its_progress(graph_store: GraphStore) -> None:
@@ -347,3 +349,92 @@ async def test_the_final_resolution_reports_its_progress(graph_store: GraphStore
     assert seen[0] == (0, total)
     assert seen[-1] == (total, total)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+async def test_an_invalid_phone_costs_only_itself_the_order_and_other_identifiers_go_in(
+    graph_store: GraphStore,
+) -> None:
+    clerk_typed = {"type": "phone", "value": "17912345678"}  # an unallocated prefix
+    order = json.dumps(
+        {
+            "event_id": "o-1",
+            "type": "order",
+            "ts": "2026-03-01T00:00:00Z",
+            "identifiers": [clerk_typed, MEMBER_RAW],
+            "order": {"order_id": "o-1", "amount": 88.0},
+        }
+    )
+    report = await ingest_lines(graph_store, [order], CONFIG)
+    assert (report.accepted, report.rejected, report.warned) == (1, 0, 1)
+    assert [(w.line, w.event_id, w.field, w.code) for w in report.warnings] == [
+        (1, "o-1", "identifiers[0].value", "INVALID_IDENTIFIER")
+    ]
+    assert await partition(graph_store) == {frozenset({MEMBER_KEY})}
+    facts = {r["kind"]: r["n"] for r in await graph_store.query(FACTS_OF_PHONE, key=MEMBER_KEY)}
+    assert facts == {"Order": 1}
+
+    strict = await ingest_lines(graph_store, [order.replace("o-1", "o-2")], CONFIG, strict=True)
+    assert (strict.accepted, strict.rejected) == (0, 1)
+    assert strict.rejections[0].code == "INVALID_IDENTIFIER"
+
+
+async def test_hostile_lines_are_rejected_alone_among_good_ones(graph_store: GraphStore) -> None:
+    good = [identify(f"g{n}", 1 + n, {"type": "member_id", "value": f"G{n}"}) for n in range(4)]
+    many_devices = [{"type": "device_id", "value": f"d{n}"} for n in range(5000)]
+    lines = [
+        good[0],
+        "[" * 100_000,
+        json.dumps({"event_id": "h1", "type": "identify", "ts": "2026-01-01T00:00:00Z", "identifiers": many_devices}),
+        good[1],
+        identify("h2", 2, MEMBER_RAW).replace('"identify"', '"identify", "attributes": {"points": ' + str(2**70) + "}"),
+        identify("h3", 3, MEMBER_RAW).replace('"identify"', '"identify", "attributes": {"n": 1' + "0" * 400 + "}"),
+        good[2],
+        json.dumps(
+            {"event_id": "h4", "type": "identify", "ts": "0001-01-01T00:00:00+01:00", "identifiers": [MEMBER_RAW]}
+        ),
+        good[3],
+    ]
+    report = await ingest_lines(graph_store, lines, CONFIG)
+
+    assert report.accepted == 4
+    assert [(r.line, r.code) for r in report.rejections] == [
+        (2, "TOO_DEEP"),
+        (3, "TOO_MANY_IDENTIFIERS"),
+        (5, "INTEGER_OUT_OF_RANGE"),
+        (6, "INTEGER_OUT_OF_RANGE"),
+        (8, "TIMESTAMP_OUT_OF_RANGE"),
+    ]
+    assert len(await partition(graph_store)) == 4
+
+
+async def test_an_event_the_graph_refuses_at_write_time_is_rejected_alone(graph_store: GraphStore) -> None:
+    # Validation cannot foresee everything a server refuses. A uniqueness constraint on
+    # order amounts, made for this test, lets the graph refuse exactly one order of seven.
+    await graph_store.execute(REFUSE_EQUAL_AMOUNTS)
+    try:
+        orders = [
+            json.dumps(
+                {
+                    "event_id": f"ow{n}",
+                    "type": "order",
+                    "ts": "2026-02-01T00:00:00Z",
+                    "identifiers": [{"type": "member_id", "value": f"W{n}"}],
+                    "order": {"order_id": f"ow{n}", "amount": 10.0 if n == 5 else 20.0 + n},
+                }
+            )
+            for n in range(8)
+        ]
+        await ingest_lines(graph_store, orders[:1], CONFIG)  # ow0 takes the amount 20
+        orders[0] = orders[0].replace('"ow0"', '"ow-first"').replace("20.0", "10.0")
+        report = await ingest_lines(graph_store, orders, CONFIG, batch_size=100)
+    finally:
+        await graph_store.execute(DROP_REFUSE_EQUAL_AMOUNTS)
+    assert report.accepted == 7
+    assert [(r.line, r.event_id, r.code) for r in report.rejections] == [(6, "ow5", "WRITE_FAILED")]
+    assert "the graph refused the event" in report.rejections[0].message
+
+
+REFUSE_EQUAL_AMOUNTS: LiteralString = (
+    "CREATE CONSTRAINT test_order_amount IF NOT EXISTS FOR (o:Order) REQUIRE o.amount IS UNIQUE"
+)
+DROP_REFUSE_EQUAL_AMOUNTS: LiteralString = "DROP CONSTRAINT test_order_amount IF EXISTS"

@@ -42,7 +42,7 @@ def import_cdnow(file: IO[str]) -> None:
         return await ingest_events(runtime.store, events, config, batch_size=2000)
 
     report = with_graph(action)
-    click.echo(f"{report.accepted} orders loaded, {report.duplicates} already present, {len(report.rejected)} rejected")
+    click.echo(f"{report.accepted} orders loaded, {report.duplicates} already present, {report.rejected} rejected")
 
 
 @clv.command("fit")

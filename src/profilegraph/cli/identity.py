@@ -12,10 +12,11 @@ import click
 from tqdm import tqdm
 
 from profilegraph.cli._common import echo_json, identifier_key, open_output, with_graph
-from profilegraph.domain.events import Rejection
+from profilegraph.domain.events import InputWarning, Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
-from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.config import input_limits
+from profilegraph.services.ingest import bounded_lines, ingest_lines, problem_record
 from profilegraph.services.lookup import all_one_ids
 from profilegraph.services.resolution import resolve_full
 from profilegraph.services.runtime import GraphRuntime
@@ -42,15 +43,27 @@ _reason_option = click.option("--reason", required=True, help="Why (kept in the 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--errors", "errors", type=click.Path(dir_okay=False), help="Write rejected lines to this file.")
+@click.option(
+    "--errors",
+    "errors",
+    type=click.Path(dir_okay=False),
+    help="Write every rejection and warning to this file, one JSON object per line, with the line it came from.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Reject a whole event when one of its identifiers is invalid, instead of leaving that identifier out.",
+)
 @click.option(
     "--resolve-each-batch",
     "each_batch",
     is_flag=True,
     help="Resolve OneIDs in every batch's transaction instead of once at the end (slower; OneIDs appear as it goes).",
 )
-def import_command(file: str, batch_size: int, errors: str | None, as_json: bool, each_batch: bool) -> None:
+def import_command(
+    file: str, batch_size: int, errors: str | None, as_json: bool, strict: bool, each_batch: bool
+) -> None:
     """Ingest NDJSON events from FILE (or - for standard input); replays change nothing.
 
     \b
@@ -62,9 +75,11 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     catalog records product, content, channel. The whole contract, with every
     field and rejection code, is docs/events.md in the repository.
 
-    OneIDs are resolved once at the end of the import; an interrupted import is
-    finished by running it again. Exits 0 when every line went in, 3 when some lines
-    were rejected (the others went in), 1 on an error that stopped the import.
+    An invalid identifier is left out of its event with a warning, and the rest of
+    the event goes in (--strict rejects the event instead). OneIDs are resolved once
+    at the end of the import; an interrupted import is finished by running it again.
+    Exits 0 when every line went in, 3 when some lines were rejected (the others went
+    in), 1 on an error that stopped the import.
     """
     # Bytes, decoded line by line: a line that is not UTF-8 is rejected like any bad line.
     error_sink = open_output(errors) if errors else None
@@ -89,19 +104,21 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
         bar = resolving[0]
         bar.update(resolved - bar.n)
 
-    def on_reject(rejection: Rejection, raw: str | bytes | None) -> None:
-        if error_sink is not None and raw is not None:
-            line = raw.encode() if isinstance(raw, str) else raw
-            error_sink.write(line if line.endswith(b"\n") else line + b"\n")
+    def on_problem(problem: Rejection | InputWarning, raw: str | bytes | None) -> None:
+        if error_sink is not None:
+            error_sink.write(problem_record(problem, raw))
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> dict[str, object]:
+        limits = input_limits(runtime.settings)
         report = await ingest_lines(
             runtime.store,
-            source,
+            bounded_lines(source, limits.line_bytes),
             config,
             batch_size=batch_size,
+            limits=limits,
+            strict=strict,
             on_progress=progress.update,
-            on_reject=on_reject,
+            on_problem=on_problem,
             deferred=not each_batch,
             on_resolve_progress=on_resolve_progress,
         )
@@ -125,10 +142,13 @@ def import_command(file: str, batch_size: int, errors: str | None, as_json: bool
     else:
         click.echo(
             f"{result['lines']} lines: {result['accepted']} accepted, {result['duplicates']} duplicates, "
-            f"{result['rejected']} rejected"
+            f"{result['rejected']} rejected, {result['warnings']} with invalid identifiers left out"
         )
-        for rejection in result["rejections"]:  # type: ignore[attr-defined]
-            click.echo(f"  line {rejection['line']}: {rejection['field']}: {rejection['code']}: {rejection['message']}")
+        for title, problems in (("rejected", result["rejections"]), ("warnings", result["warning_details"])):
+            if problems:
+                click.echo(f"{title}:")
+            for problem in problems:  # type: ignore[attr-defined]
+                click.echo(f"  line {problem['line']}: {problem['field']}: {problem['code']}: {problem['message']}")
     if result["rejected"]:
         sys.exit(EXIT_LINES_REJECTED)
 

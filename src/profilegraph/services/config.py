@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from profilegraph.domain.events import InputLimits
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
 from profilegraph.errors import ConfigurationError, InvalidInputError
 from profilegraph.settings import Settings
 
-__all__ = ["identity_config", "lifecycle_config"]
+__all__ = ["identity_config", "input_limits", "lifecycle_config"]
 
 
 def identity_config(settings: Settings) -> IdentityConfig:
@@ -36,4 +37,15 @@ def lifecycle_config(settings: Settings) -> LifecycleConfig:
         churn_p_alive=settings.lifecycle_churn_p_alive,
         high_value_top_percent=settings.lifecycle_high_value_top_percent,
         growable_p_alive=settings.lifecycle_growable_p_alive,
+    )
+
+
+def input_limits(settings: Settings) -> InputLimits:
+    return InputLimits(
+        line_bytes=settings.max_line_bytes,
+        identifiers=settings.max_identifiers_per_event,
+        attributes=settings.max_attributes_per_event,
+        value_bytes=settings.max_value_bytes,
+        order_items=settings.max_order_items,
+        catalog_properties=settings.max_catalog_properties,
     )

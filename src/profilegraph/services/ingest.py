@@ -9,18 +9,30 @@ skips exactly the events already in.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-from profilegraph.domain.events import Event, Rejection, parse_line, parse_or_reject
+from profilegraph.domain.events import (
+    DEFAULT_LIMITS,
+    Event,
+    InputLimits,
+    InputWarning,
+    Rejection,
+    parse_line,
+    parse_or_reject,
+    warnings_of,
+)
 from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.errors import ErrorCode, GraphConstraintError, GraphQueryError
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
 from profilegraph.store.ingest import claim_events, write_rows
 from profilegraph.store.ports import GraphAccess, Transaction
 
-__all__ = ["IngestReport", "ingest_events", "ingest_lines"]
+__all__ = ["IngestReport", "bounded_lines", "ingest_events", "ingest_lines", "problem_record"]
 
 DEFAULT_BATCH_SIZE = 500
 # A batch is one transaction whose rows travel in one Bolt message; the embedded
@@ -29,20 +41,43 @@ DEFAULT_BATCH_SIZE = 500
 DEFAULT_BATCH_BYTES = 4 << 20
 
 
+# The report keeps this many rejections and warnings in memory; the rest are counted
+# and reach the caller's callback (the --errors file), so memory stays bounded.
+REPORT_SAMPLE = 100
+
+Problem = Rejection | InputWarning
+OnProblem = Callable[[Problem, str | bytes | None], None]
+
+
 @dataclass
 class IngestReport:
     lines: int = 0
     accepted: int = 0
     duplicates: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
+    rejected: int = 0
+    warned: int = 0  # events that went in without some invalid identifiers
+    rejections: list[Rejection] = field(default_factory=list)  # the first REPORT_SAMPLE
+    warnings: list[InputWarning] = field(default_factory=list)  # the first REPORT_SAMPLE
+
+    def add(self, problem: Problem) -> None:
+        if isinstance(problem, Rejection):
+            self.rejected += 1
+            if len(self.rejections) < REPORT_SAMPLE:
+                self.rejections.append(problem)
+        else:
+            self.warned += 1
+            if len(self.warnings) < REPORT_SAMPLE:
+                self.warnings.append(problem)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "lines": self.lines,
             "accepted": self.accepted,
             "duplicates": self.duplicates,
-            "rejected": len(self.rejected),
-            "rejections": [r.__dict__ for r in self.rejected[:100]],
+            "rejected": self.rejected,
+            "warnings": self.warned,
+            "rejections": [r.__dict__ for r in self.rejections],
+            "warning_details": [w.__dict__ for w in self.warnings],
         }
 
 
@@ -53,8 +88,9 @@ class _Batch:
     lines: int
     events: list[Event]
     rows: BatchRows
-    rejected: list[tuple[Rejection, str | bytes | None]]
+    problems: list[tuple[Problem, str | bytes | None]]
     repeated: int  # events whose id came earlier in the same batch
+    origin: dict[str, tuple[int, str | bytes | None]]  # event id -> its line number and text
 
 
 Parsed = Iterator[tuple[int, str | bytes | None, Event | Rejection]]
@@ -73,37 +109,73 @@ def _next_batch(
     if not chunk:
         return None
     events: dict[str, Event] = {}
-    rejected: list[tuple[Rejection, str | bytes | None]] = []
+    problems: list[tuple[Problem, str | bytes | None]] = []
+    origin: dict[str, tuple[int, str | bytes | None]] = {}
     repeated = 0
-    for _, raw, item in chunk:
+    for number, raw, item in chunk:
         if isinstance(item, Rejection):
-            rejected.append((item, raw))
+            problems.append((item, raw))
         elif item.event_id in events:
             repeated += 1
         else:
             events[item.event_id] = item
+            origin[item.event_id] = (number, raw)
+            problems.extend((warning, raw) for warning in warnings_of(item, number))
     batch = list(events.values())
-    return _Batch(len(chunk), batch, build_rows(batch, config), rejected, repeated)
+    return _Batch(len(chunk), batch, build_rows(batch, config), problems, repeated, origin)
 
 
-async def _write_batch(store: GraphAccess, batch: _Batch, config: IdentityConfig, deferred: bool) -> int:
+async def _write_batch(
+    store: GraphAccess, events: list[Event], rows: BatchRows, config: IdentityConfig, deferred: bool
+) -> int:
     """Write one batch; return how many of its events were new."""
     batch_id = uuid.uuid4().hex
 
     async def work(tx: Transaction) -> int:
-        fresh_ids = await claim_events(tx, [e.event_id for e in batch.events], batch_id, utc_now())
+        fresh_ids = await claim_events(tx, [e.event_id for e in events], batch_id, utc_now())
         if not fresh_ids:
             return 0
-        if len(fresh_ids) == len(batch.events):
-            rows = batch.rows
-        else:
-            rows = build_rows([e for e in batch.events if e.event_id in fresh_ids], config)
-        await write_rows(tx, rows, pending=deferred)
+        fresh_rows = (
+            rows
+            if len(fresh_ids) == len(events)
+            else build_rows([e for e in events if e.event_id in fresh_ids], config)
+        )
+        await write_rows(tx, fresh_rows, pending=deferred)
         if not deferred:
-            await resolve_around(tx, rows.touched_keys, config)
+            await resolve_around(tx, fresh_rows.touched_keys, config)
         return len(fresh_ids)
 
     return await store.write(work, retry_conflicts=True)
+
+
+async def _write_or_split(
+    store: GraphAccess,
+    batch: _Batch,
+    events: list[Event],
+    rows: BatchRows,
+    config: IdentityConfig,
+    deferred: bool,
+) -> tuple[int, list[tuple[Problem, str | bytes | None]]]:
+    """Write ``events``; if the graph refuses them, halve until the one it refuses stands alone.
+
+    A refusal that validation could not foresee (a value the server will not store)
+    then costs one event, never its batch or the rest of the import. A server that is
+    unavailable or keeps conflicting is not the events' fault: that error stops the import.
+    """
+    try:
+        return await _write_batch(store, events, rows, config, deferred), []
+    except (GraphQueryError, GraphConstraintError) as error:
+        if len(events) == 1:
+            line, raw = batch.origin[events[0].event_id]
+            reason = f"the graph refused the event: {error.message}"
+            return 0, [(Rejection(line, events[0].event_id, "$", ErrorCode.WRITE_FAILED, reason), raw)]
+    half = len(events) // 2
+    written, refused = 0, []
+    for part in (events[:half], events[half:]):
+        fresh, problems = await _write_or_split(store, batch, part, build_rows(part, config), config, deferred)
+        written += fresh
+        refused.extend(problems)
+    return written, refused
 
 
 async def _ingest(
@@ -112,26 +184,31 @@ async def _ingest(
     config: IdentityConfig,
     batch_size: int,
     on_progress: Callable[[int], object] | None,
-    on_reject: Callable[[Rejection, str | bytes | None], None] | None,
+    on_problem: OnProblem | None,
     deferred: bool,
     on_resolve_progress: Callable[[int, int], object] | None = None,
 ) -> IngestReport:
     report = IngestReport()
+
+    def record(problem: Problem, raw: str | bytes | None) -> None:
+        report.add(problem)
+        if on_problem:
+            on_problem(problem, raw)
+
     # The next batch is read, validated and aggregated in a worker thread while the
     # current one is written: the graph server works while Python parses.
     upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
     try:
         while batch := await upcoming:
             upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
-            for rejection, raw in batch.rejected:
-                report.rejected.append(rejection)
-                if on_reject:
-                    on_reject(rejection, raw)
             report.duplicates += batch.repeated
+            refused: list[tuple[Problem, str | bytes | None]] = []
             if batch.events:
-                fresh = await _write_batch(store, batch, config, deferred)
+                fresh, refused = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred)
                 report.accepted += fresh
-                report.duplicates += len(batch.events) - fresh
+                report.duplicates += len(batch.events) - fresh - len(refused)
+            for problem, raw in sorted([*batch.problems, *refused], key=lambda found: found[0].line):
+                record(problem, raw)
             report.lines += batch.lines
             if on_progress:
                 on_progress(batch.lines)
@@ -144,29 +221,61 @@ async def _ingest(
     return report
 
 
+def problem_record(problem: Problem, raw: str | bytes | None) -> bytes:
+    """One line of an errors file: what was wrong, where, and the line as it came.
+
+    A line over the length limit is not repeated: it was never read whole.
+    """
+    record: dict[str, object] = {"severity": "rejected" if isinstance(problem, Rejection) else "warning"}
+    record |= problem.__dict__
+    if raw is not None and problem.code is not ErrorCode.LINE_TOO_LONG:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        record["raw"] = text.rstrip("\r\n")
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode()
+
+
+def bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[bytes]:
+    """The lines of ``stream``, none held past ``max_bytes`` + 1 bytes in memory.
+
+    A longer line is passed on cut to that length (which the parser rejects as too
+    long) and the rest of it is skipped in small reads, however long it is.
+    """
+    while line := stream.readline(max_bytes + 1):
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
 async def ingest_lines(
     store: GraphAccess,
     lines: Iterable[str | bytes],
     config: IdentityConfig,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    limits: InputLimits = DEFAULT_LIMITS,
+    strict: bool = False,
     on_progress: Callable[[int], object] | None = None,
-    on_reject: Callable[[Rejection, str | bytes | None], None] | None = None,
+    on_problem: OnProblem | None = None,
     deferred: bool = False,
     on_resolve_progress: Callable[[int, int], object] | None = None,
 ) -> IngestReport:
     """Ingest NDJSON lines (blank lines are skipped); a bad line is reported, never fatal.
 
-    ``deferred`` is the bulk mode: batches write evidence and facts only, and the
-    OneIDs they touch are resolved once at the end, each evidence component about
-    once instead of once per batch that touches it. Until then new identifiers
-    have no OneID; the result is the same partition as resolving every batch.
-    ``on_resolve_progress(resolved, total)`` follows that final pass.
+    An invalid identifier is left out of its event with a warning and the rest of the
+    event goes in; ``strict`` rejects the whole event instead. ``deferred`` is the bulk
+    mode: batches write evidence and facts only, and the OneIDs they touch are resolved
+    once at the end, each evidence component about once instead of once per batch that
+    touches it. Until then new identifiers have no OneID; the result is the same
+    partition as resolving every batch. ``on_resolve_progress(resolved, total)`` follows
+    that final pass.
     """
     parsed = (
-        (number, line, parse_line(line, number, config)) for number, line in enumerate(lines, start=1) if line.strip()
+        (number, line, parse_line(line, number, config, limits, strict=strict))
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
     )
-    return await _ingest(store, parsed, config, batch_size, on_progress, on_reject, deferred, on_resolve_progress)
+    return await _ingest(store, parsed, config, batch_size, on_progress, on_problem, deferred, on_resolve_progress)
 
 
 async def ingest_events(
@@ -175,8 +284,13 @@ async def ingest_events(
     config: IdentityConfig,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    limits: InputLimits = DEFAULT_LIMITS,
+    strict: bool = False,
     deferred: bool = False,
 ) -> IngestReport:
     """Ingest decoded events (the GraphQL mutation's input); positions count from 1."""
-    parsed = ((number, None, parse_or_reject(raw, number, config)) for number, raw in enumerate(raw_events, start=1))
+    parsed = (
+        (number, None, parse_or_reject(raw, number, config, limits, strict=strict))
+        for number, raw in enumerate(raw_events, start=1)
+    )
     return await _ingest(store, parsed, config, batch_size, None, None, deferred)
