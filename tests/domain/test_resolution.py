@@ -201,3 +201,21 @@ def test_weak_identifiers_are_never_anchors_when_a_strong_one_exists() -> None:
     plan = plan_one_ids(resolve(ev, CONFIG), nodes, {}, {}, CONFIG, lambda: "n")
     assert plan.created == {"n": "phone:+1"}
     assert CONFIG.strength("device_id") is Strength.WEAK
+
+
+def test_a_merge_is_bound_by_every_strong_identifier_of_each_side_and_weak_ones_only_where_needed() -> None:
+    from profilegraph.domain.resolution import MERGE_BINDING_MEMBERS, merge_bindings
+
+    config = IdentityConfig()
+    side_a = ["device_id:d1", "phone:+8613900000001", "alipay_uid:2088"]
+    side_b = ["device_id:d2", "member_id:M1"]  # one strong identifier: its device binds too
+    assert merge_bindings(side_a, side_b, config) == sorted(
+        [
+            ("alipay_uid:2088", "device_id:d2"),
+            ("alipay_uid:2088", "member_id:M1"),
+            ("device_id:d2", "phone:+8613900000001"),
+            ("member_id:M1", "phone:+8613900000001"),
+        ]
+    )
+    many = [f"email:p{n}@example.com" for n in range(100)]
+    assert len(merge_bindings(many, ["member_id:M9"], config)) == MERGE_BINDING_MEMBERS

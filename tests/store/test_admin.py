@@ -136,3 +136,32 @@ async def test_a_merge_names_its_survivor_and_its_redirect_keeps_the_admins_reas
     assert change.survivor == old
     history = await admin.merge_history(graph_store, old)
     assert [(m.retired, m.reason) for m in history.merged_from] == [(young, "same customer, ticket 7")]
+
+
+async def test_a_merge_holds_whatever_later_happens_to_any_identifier_of_either_side(
+    graph_store: GraphStore,
+) -> None:
+    alipay, tablet = {"type": "alipay_uid", "value": "2088a1"}, {"type": "device_id", "value": "dA"}
+    family_tablet = {"type": "device_id", "value": "dB"}
+    ids = await _ingest(
+        graph_store,
+        identify("e1", 1, tablet, alipay, PHONE),
+        identify("e2", 2, family_tablet, MEMBER, EMAIL),
+    )
+    a, b = ids["phone:+8613900000001"], ids["member_id:M1"]
+    assert a != b
+    await admin.merge_profiles(graph_store, CONFIG, a, b, actor="ops", reason="same customer")
+
+    # The identifiers a single binding would have used (the first key of each side) go:
+    # one side's device and Alipay account are blocked, the other's tablet becomes shared.
+    for key in ("device_id:da", "alipay_uid:2088a1"):
+        await admin.block_identifier(graph_store, CONFIG, key, blocked=True, actor="ops", reason="compromised")
+    await _ingest(
+        graph_store,
+        identify("e3", 3, family_tablet, {"type": "member_id", "value": "X1"}),
+        identify("e4", 4, family_tablet, {"type": "member_id", "value": "X2"}),
+    )
+
+    clusters = await partition(graph_store)
+    assert frozenset({"phone:+8613900000001", "member_id:M1", "email:li@example.com"}) in clusters
+    assert len({(await one_id_map(graph_store))[k] for k in ("phone:+8613900000001", "member_id:M1")}) == 1

@@ -27,6 +27,7 @@ __all__ = [
     "Refusal",
     "Resolution",
     "bridges",
+    "merge_bindings",
     "pair",
     "plan_one_ids",
     "resolve",
@@ -77,6 +78,27 @@ def stays_shared(status: str | None) -> bool:
     take away what made it shared, rechecks it.
     """
     return status == "shared"
+
+
+# Each side of an admin merge binds it with at most this many identifiers.
+MERGE_BINDING_MEMBERS = 25
+
+
+def merge_bindings(members_a: Iterable[str], members_b: Iterable[str], config: IdentityConfig) -> list[Pair]:
+    """The MustLinks that make an admin merge of two OneIDs hold.
+
+    One MustLink between one identifier of each side would lapse as soon as either
+    becomes shared or blocked. Binding every strong identifier of one side to every
+    strong identifier of the other (the weak ones too, for a side with fewer than two
+    strong ones) keeps the merge while any of them still stands on each side.
+    """
+
+    def binding(members: Iterable[str]) -> list[str]:
+        ordered = sorted(members, key=lambda key: (config.strength(key.partition(":")[0]) is Strength.WEAK, key))
+        strong = [key for key in ordered if config.strength(key.partition(":")[0]) is not Strength.WEAK]
+        return (strong if len(strong) >= 2 else ordered)[:MERGE_BINDING_MEMBERS]
+
+    return sorted({pair(a, b) for a in binding(members_a) for b in binding(members_b) if a != b})
 
 
 def bridges(node: IdentifierNode) -> bool:

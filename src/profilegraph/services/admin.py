@@ -13,7 +13,7 @@ from itertools import product
 from profilegraph.domain.explain import Explanation, explain
 from profilegraph.domain.identifiers import IdentityConfig, OneId
 from profilegraph.domain.records import AuditEntry, Conflict, MergeRecord
-from profilegraph.domain.resolution import pair, resolve
+from profilegraph.domain.resolution import merge_bindings, pair, resolve
 from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services.lookup import active_one_id
 from profilegraph.services.resolution import resolve_around, utc_now
@@ -52,7 +52,10 @@ async def _one_ids_of(tx: Transaction, keys: Collection[str]) -> dict[str, str |
 async def merge_profiles(
     store: GraphAccess, config: IdentityConfig, one_id_a: str, one_id_b: str, *, actor: str, reason: str
 ) -> AdminChange:
-    """Join two OneIDs for good (a MustLink between them); the older survives."""
+    """Join two OneIDs for good (MustLinks between them that no later change to one identifier undoes).
+
+    The older OneID survives.
+    """
 
     async def work(tx: Transaction) -> AdminChange:
         a, b = (await active_one_id(tx, one_id_a)).one_id, (await active_one_id(tx, one_id_b)).one_id
@@ -60,7 +63,8 @@ async def merge_profiles(
             raise InvalidInputError(f"{one_id_a} and {one_id_b} are already one OneID ({a})", field="oneId")
         members_a, members_b = await admin_store.members_of(tx, a), await admin_store.members_of(tx, b)
         now = utc_now()
-        await admin_store.add_must_link(tx, members_a[0], members_b[0], actor, reason, now)
+        bindings = merge_bindings(members_a, members_b, config)
+        await admin_store.add_must_links(tx, bindings, actor, reason, now)
         await resolve_around(tx, members_a + members_b, config, merge_reason=reason)
         after = await _one_ids_of(tx, [members_a[0], members_b[0]])
         audit_id = await admin_store.record_audit(
@@ -70,7 +74,7 @@ async def merge_profiles(
             reason=reason,
             at=now,
             one_ids={a, b, *filter(None, after.values())},
-            identifier_keys=[members_a[0], members_b[0]],
+            identifier_keys=sorted({key for binding in bindings for key in binding}),
             detail={"requested": [one_id_a, one_id_b]},
         )
         survivors = set(filter(None, after.values()))

@@ -15,7 +15,7 @@ from profilegraph.store.ports import GraphAccess
 
 __all__ = [
     "add_cannot_links",
-    "add_must_link",
+    "add_must_links",
     "audit_of",
     "conflicts",
     "identifier_state",
@@ -59,9 +59,10 @@ MATCH (:Identifier {key: $key})-[:LINK]-(j:Identifier)
 RETURN j.key AS key
 """
 
-ADD_MUST_LINK: LiteralString = """
-MATCH (a:Identifier {key: $a})
-MATCH (b:Identifier {key: $b})
+ADD_MUST_LINKS: LiteralString = """
+UNWIND $pairs AS p
+MATCH (a:Identifier {key: p[0]})
+MATCH (b:Identifier {key: p[1]})
 MERGE (a)-[m:MUST_LINK]->(b)
 SET m.by = $actor, m.at = $now, m.reason = $reason
 """
@@ -150,9 +151,12 @@ async def link_neighbours(tx: Transaction, key: str) -> list[IdentifierKey]:
     return [IdentifierKey(row["key"]) for row in await run(tx, LINK_NEIGHBOURS, key=key)]
 
 
-async def add_must_link(tx: Transaction, a: str, b: str, actor: str, reason: str, now: str) -> None:
-    a, b = sorted((a, b))
-    await run(tx, ADD_MUST_LINK, a=a, b=b, actor=actor, reason=reason, now=now)
+async def add_must_links(
+    tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
+) -> None:
+    if pairs:
+        rows = [sorted(p) for p in pairs]
+        await run(tx, ADD_MUST_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
 
 
 async def remove_must_links(tx: Transaction, pairs: Collection[tuple[str, str]]) -> None:
