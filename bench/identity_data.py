@@ -1,11 +1,22 @@
 """Synthetic identity events with ground truth, shaped like a Chinese consumer brand's data.
 
-Each person has a phone (sometimes two), often an e-mail, WeChat union and open ids,
-platform accounts, a membership card and one to three devices. Families share a
-tablet, stores run kiosks that hundreds of members tap, and a few per cent of
-events carry junk values (13800138000, test@test.com, all-zero device ids).
-Phones and e-mails arrive in several spellings. ``truth`` maps the key of every
-identifier that belongs to exactly one person to that person.
+Each person has a phone, often an e-mail, WeChat union and open ids, platform
+accounts, a membership card and one to three devices; phones and e-mails arrive in
+several spellings. Scenarios, each a switch, add what real data throws at a resolver:
+
+- ``households``: families of 2-4 who each sign in on one family tablet with one of
+  their own accounts, each of a different kind (a phone, a member card, an Alipay
+  account), while each also uses devices of their own;
+- ``two_phones``: people with a second phone number;
+- ``kiosks``: store kiosks and POS terminals that hundreds of members tap;
+- ``invalid_phones``: clerk-typed phones (unallocated prefixes, wrong lengths) beside
+  valid identifiers, which must cost only themselves;
+- ``junk``: placeholder values that are not on the default block list (an all-eights
+  phone, "noemail@qq.com", an Android default device id), typed for many people;
+- ``recycled_phones``: numbers a carrier gave to a second person years after the first.
+
+``truth`` maps the key of every valid identifier that belongs to exactly one person to
+that person; shared devices, junk and recycled numbers have no owner.
 """
 
 from __future__ import annotations
@@ -15,21 +26,30 @@ import random
 from dataclasses import dataclass, field
 
 from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.errors import InvalidInputError
 
-__all__ = ["Person", "generate"]
+__all__ = ["SCENARIOS", "Person", "generate"]
 
-JUNK = [
+SCENARIOS = ("households", "two_phones", "kiosks", "invalid_phones", "junk", "recycled_phones")
+BLOCKED_JUNK = [
     {"type": "phone", "value": "13800138000"},
     {"type": "email", "value": "test@test.com"},
     {"type": "device_id", "value": "00000000-0000-0000-0000-000000000000"},
 ]
+UNLISTED_JUNK = [
+    {"type": "phone", "value": "13888888888"},
+    {"type": "email", "value": "noemail@qq.com"},
+    {"type": "device_id", "value": "9774d56d682e549c"},  # Android's well-known default id
+]
 SOURCES = ["wechat_miniapp", "app", "tmall", "douyin", "pos", "web"]
+STRONG_KINDS = ("phone", "member_id", "alipay_uid", "taobao_id", "email", "wechat_unionid", "douyin_openid")
 
 
 @dataclass
 class Person:
     index: int
     identifiers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    since: int = 2020  # the year the person's events start
 
 
 def _phone_spelling(rnd: random.Random, digits: str) -> str:
@@ -44,11 +64,11 @@ def _phone_spelling(rnd: random.Random, digits: str) -> str:
     )
 
 
-def _person(rnd: random.Random, index: int) -> Person:
+def _person(rnd: random.Random, index: int, two_phones: bool) -> Person:
     person = Person(index)
     ids = person.identifiers
     phones = [f"{rnd.choice(['139', '135', '186'])}{index:08d}"]
-    if rnd.random() < 0.15:
+    if two_phones and rnd.random() < 0.25:
         phones.append(f"{rnd.choice(['150', '188'])}{index:08d}")
     ids["phone"] = [{"type": "phone", "value": p} for p in phones]
     if rnd.random() < 0.7:
@@ -78,38 +98,82 @@ def _spell(rnd: random.Random, identifier: dict[str, str]) -> dict[str, str]:
     return identifier
 
 
-def generate(events: int, seed: int = 1) -> tuple[list[str], dict[str, int]]:
+def _clerk_typed_phone(rnd: random.Random) -> dict[str, str]:
+    """A phone no carrier allocated: a 179/194 prefix, or a digit short."""
+    digits = f"{rnd.randint(0, 99_999_999):08d}"
+    return {"type": "phone", "value": rnd.choice([f"179{digits}", f"194{digits}", f"139{digits[:7]}"])}
+
+
+def _households(rnd: random.Random, people: list[Person]) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
+    """Person index -> (the family tablet, the one account that person signs in with on it)."""
+    signed_in: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+    start, number = 0, 0
+    while start + 4 <= len(people):
+        family = people[start : start + rnd.randint(2, 4)]
+        start += len(family) + rnd.randint(0, 6)  # not everyone lives in a household
+        tablet = {"type": "device_id", "value": f"family-tablet-{number}"}
+        number += 1
+        kinds = list(STRONG_KINDS)
+        rnd.shuffle(kinds)
+        for member in family:
+            own = [kind for kind in kinds if kind in member.identifiers]
+            kind = own[0]
+            kinds.remove(kind)  # each member signs in with a different kind of account
+            kinds.append(kind)
+            signed_in[member.index] = (tablet, member.identifiers[kind][0])
+    return signed_in
+
+
+def generate(events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS)) -> tuple[list[str], dict[str, int]]:
     """``events`` NDJSON lines and the truth: identifier key -> person index."""
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        raise ValueError(f"unknown scenarios: {', '.join(sorted(unknown))}")
     rnd = random.Random(seed)
     config = IdentityConfig()
-    people = [_person(rnd, i) for i in range(max(events // 8, 2))]
-    families = [people[i : i + rnd.randint(2, 4)] for i in range(0, len(people), 40)]
-    tablets = {
-        id(member): {"type": "device_id", "value": f"tablet-{n}"}
-        for n, family in enumerate(families)
-        for member in family
-    }
+    people = [_person(rnd, i, "two_phones" in scenarios) for i in range(max(events // 8, 8))]
+    for person in people:
+        person.since = rnd.randint(2016, 2024)
+    tablets = _households(rnd, people) if "households" in scenarios else {}
     kiosks = [{"type": "device_id", "value": f"kiosk-{k}"} for k in range(max(len(people) // 300, 1))]
+    # A recycled number: the carrier gave person b the number person a used years before.
+    recycled: dict[int, dict[str, str]] = {}
+    if "recycled_phones" in scenarios:
+        for a in range(0, len(people) - 1, 50):
+            b = people[a + 1]
+            b.since = max(b.since, people[a].since + 4)
+            recycled[b.index] = people[a].identifiers["phone"][0]
     owners: dict[str, set[int]] = {}
     lines: list[str] = []
     for n in range(events):
         person = rnd.choice(people)
         pool = [i for group in person.identifiers.values() for i in group]
+        if person.index in recycled:
+            pool.append(recycled[person.index])
         carried = rnd.sample(pool, k=min(len(pool), rnd.choice([1, 2, 2, 2, 3])))
         roll = rnd.random()
-        if roll < 0.03:
-            carried.append(rnd.choice(JUNK))
-        elif roll < 0.06 and id(person) in tablets:
-            carried.append(tablets[id(person)])
-        elif roll < 0.09 and "member_id" in person.identifiers:
+        if roll < 0.03 and "junk" in scenarios:
+            carried.append(rnd.choice(BLOCKED_JUNK + UNLISTED_JUNK))
+        elif roll < 0.09 and person.index in tablets:
+            tablet, account = tablets[person.index]
+            carried = [tablet, account]
+        elif roll < 0.12 and "kiosks" in scenarios and "member_id" in person.identifiers:
             carried = [person.identifiers["member_id"][0], rnd.choice(kiosks)]
+        elif roll < 0.16 and "invalid_phones" in scenarios:
+            carried.append(_clerk_typed_phone(rnd))
+        valid = []
         for identifier in carried:
-            key = config.normalise(identifier["type"], identifier["value"]).key
+            try:
+                key = config.normalise(identifier["type"], identifier["value"]).key
+            except InvalidInputError:
+                continue  # the importer leaves it out of the event
+            valid.append(key)
             owners.setdefault(key, set()).add(person.index)
+        year = min(person.since + n * 6 // events, 2026)
         event = {
             "event_id": f"b-{seed}-{n}",
             "type": "identify",
-            "ts": f"2026-{1 + n * 12 // events:02d}-{1 + rnd.randint(0, 27):02d}T{rnd.randint(0, 23):02d}:00:00Z",
+            "ts": f"{year}-{1 + rnd.randint(0, 11):02d}-{1 + rnd.randint(0, 27):02d}T{rnd.randint(0, 23):02d}:00:00Z",
             "source": rnd.choice(SOURCES),
             "identifiers": [_spell(rnd, i) for i in carried],
         }

@@ -78,14 +78,32 @@ def test_a_link_exceeding_a_type_limit_is_refused_as_a_conflict_and_the_older_li
     ev = evidence(
         [
             link("phone:+1", "member_id:old", "2026-01-01T00:00:00Z"),
+            link("email:a@b.c", "phone:+1", "2026-01-02T00:00:00Z"),
+            link("email:a@b.c", "member_id:new", "2026-02-01T00:00:00Z"),
+        ]
+    )
+    result = resolve(ev, CONFIG)
+    assert set(result.clusters) == {
+        frozenset({"phone:+1", "member_id:old", "email:a@b.c"}),
+        frozenset({"member_id:new"}),
+    }
+    (refusal,) = result.refusals
+    assert (refusal.a, refusal.b, refusal.rule) == ("email:a@b.c", "member_id:new", "type_limit")
+    assert "2 member_id" in refusal.detail
+
+
+def test_a_phone_seen_with_two_member_cards_joins_neither() -> None:
+    # A recycled or junk number, or one person's duplicate card: an admin merge can join them.
+    ev = evidence(
+        [
+            link("phone:+1", "member_id:old", "2026-01-01T00:00:00Z"),
             link("phone:+1", "member_id:new", "2026-02-01T00:00:00Z"),
         ]
     )
     result = resolve(ev, CONFIG)
-    assert set(result.clusters) == {frozenset({"phone:+1", "member_id:old"}), frozenset({"member_id:new"})}
-    (refusal,) = result.refusals
-    assert (refusal.a, refusal.b, refusal.rule) == ("member_id:new", "phone:+1", "type_limit")
-    assert "2 member_id" in refusal.detail
+    assert set(result.clusters) == {frozenset({"member_id:old"}), frozenset({"member_id:new"})}
+    assert result.status_of("phone:+1") == "shared"
+    assert result.refusals == ()
 
 
 def test_cannot_link_keeps_identifiers_apart_whatever_the_evidence() -> None:
@@ -219,3 +237,51 @@ def test_a_merge_is_bound_by_every_strong_identifier_of_each_side_and_weak_ones_
     )
     many = [f"email:p{n}@example.com" for n in range(100)]
     assert len(merge_bindings(many, ["member_id:M9"], config)) == MERGE_BINDING_MEMBERS
+
+
+def _person(name: str, *accounts: str) -> list[LinkEvidence]:
+    """A whole person: accounts of their own, all seen on a device of their own."""
+    return [link(f"device_id:{name}-phone", account) for account in accounts]
+
+
+def test_a_family_tablet_signed_in_with_different_kinds_of_account_joins_nobody() -> None:
+    mum = _person("mum", "phone:+1", "email:mum@x.cn")
+    dad = _person("dad", "member_id:M-dad", "alipay_uid:dad")
+    kid = _person("kid", "taobao_id:kid", "douyin_openid:kid")
+    tablet = [
+        link("device_id:tablet", "phone:+1"),
+        link("device_id:tablet", "member_id:M-dad"),
+        link("device_id:tablet", "douyin_openid:kid"),
+    ]
+    result = resolve(evidence(mum + dad + kid + tablet), CONFIG)
+
+    assert result.status_of("device_id:tablet") == "household"
+    assert result.households["device_id:tablet"] == ("douyin_openid:kid", "member_id:M-dad", "phone:+1")
+    assert set(result.clusters) == {
+        frozenset({"device_id:mum-phone", "phone:+1", "email:mum@x.cn"}),
+        frozenset({"device_id:dad-phone", "member_id:M-dad", "alipay_uid:dad"}),
+        frozenset({"device_id:kid-phone", "taobao_id:kid", "douyin_openid:kid"}),
+    }
+
+
+def test_a_second_account_signed_in_on_ones_own_device_joins() -> None:
+    owner = _person("li", "phone:+1", "email:li@x.cn")
+    # An Alipay account seen only on Li's tablet, beside Li's phone: nothing else says it is someone else's.
+    tablet = [link("device_id:li-tablet", "phone:+1"), link("device_id:li-tablet", "alipay_uid:li")]
+    result = resolve(evidence(owner + tablet), CONFIG)
+    assert result.households == {}
+    assert len(result.clusters) == 1
+
+
+def test_household_devices_are_the_same_whatever_order_the_evidence_comes_in() -> None:
+    links = (
+        _person("mum", "phone:+1", "email:mum@x.cn")
+        + _person("dad", "member_id:M-dad", "alipay_uid:dad")
+        + [link("device_id:tablet", "phone:+1"), link("device_id:tablet", "member_id:M-dad")]
+    )
+    expected = resolve(evidence(links), CONFIG)
+    for seed in range(5):
+        shuffled = links[:]
+        random.Random(seed).shuffle(shuffled)
+        result = resolve(evidence(shuffled), CONFIG)
+        assert (result.clusters, dict(result.households)) == (expected.clusters, dict(expected.households))

@@ -93,13 +93,43 @@ async def test_explain_gives_the_path_of_accepted_links_with_evidence(graph_stor
 
 async def test_explain_names_the_type_limit_that_refused_a_link(graph_store: GraphStore) -> None:
     await _ingest(
+        graph_store,
+        identify("e1", 1, PHONE, MEMBER),
+        identify("e2", 2, PHONE, EMAIL),
+        identify("e3", 3, EMAIL, {"type": "member_id", "value": "M2"}),
+    )
+    explanation = await admin.explain_link(graph_store, CONFIG, "member_id:M1", "member_id:M2")
+    assert not explanation.linked
+    assert [s.refused_by for s in explanation.path] == [None, None, "type_limit"]
+    conflicts = await admin.list_conflicts(graph_store)
+    assert [(c.a, c.rule) for c in conflicts] == [("email:li@example.com", "type_limit")]
+
+
+async def test_explain_names_a_phone_seen_with_two_people(graph_store: GraphStore) -> None:
+    await _ingest(
         graph_store, identify("e1", 1, PHONE, MEMBER), identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"})
     )
     explanation = await admin.explain_link(graph_store, CONFIG, "member_id:M1", "member_id:M2")
     assert not explanation.linked
-    assert [s.refused_by for s in explanation.path] == [None, "type_limit"]
-    conflicts = await admin.list_conflicts(graph_store)
-    assert [(c.a, c.rule) for c in conflicts] == [("member_id:M2", "type_limit")]
+    assert [s.refused_by for s in explanation.path] == ["shared", "shared"]
+    assert "phone:+8613900000001 is seen with more than one person (member_id:M1, member_id:M2)" in explanation.reason
+
+
+async def test_explain_names_the_household_device_that_keeps_a_family_apart(graph_store: GraphStore) -> None:
+    tablet = {"type": "device_id", "value": "family-tablet"}
+    mum = [PHONE, EMAIL, {"type": "device_id", "value": "mum-phone"}]
+    dad = [MEMBER, {"type": "alipay_uid", "value": "2088dad"}, {"type": "device_id", "value": "dad-phone"}]
+    await _ingest(
+        graph_store,
+        identify("m", 1, *mum),
+        identify("d", 2, *dad),
+        identify("t1", 3, tablet, PHONE),
+        identify("t2", 4, tablet, MEMBER),
+    )
+    assert len(await partition(graph_store)) == 2
+    explanation = await admin.explain_link(graph_store, CONFIG, "phone:13900000001", "member_id:M1")
+    assert not explanation.linked
+    assert "device_id:family-tablet is a household device shared by 2 people" in explanation.reason
 
 
 async def test_unknown_oneids_and_identifiers_are_named(graph_store: GraphStore) -> None:

@@ -8,7 +8,7 @@ from typing import LiteralString
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from profilegraph.domain.events import parse_line
+from profilegraph.domain.events import InputLimits, parse_line
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services.ingest import _next_batch, _write_batch, ingest_lines
 from profilegraph.services.resolution import resolve_full
@@ -162,17 +162,30 @@ async def test_a_second_member_id_is_refused_and_kept_as_an_open_conflict(graph_
         graph_store,
         [
             identify("e1", 1, PHONE, {"type": "member_id", "value": "M1"}),
-            identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"}),
+            identify("e2", 2, PHONE, OPENID),
+            identify("e3", 3, OPENID, {"type": "member_id", "value": "M2"}),
         ],
         CONFIG,
     )
     assert await partition(graph_store) == {
-        frozenset({"phone:+8613800138001", "member_id:M1"}),
+        frozenset({"phone:+8613800138001", "member_id:M1", "wechat_openid:oX12"}),
         frozenset({"member_id:M2"}),
     }
     assert await graph_store.query(OPEN_CONFLICTS) == [
-        {"a": "member_id:M2", "b": "phone:+8613800138001", "rule": "type_limit"}
+        {"a": "member_id:M2", "b": "wechat_openid:oX12", "rule": "type_limit"}
     ]
+
+
+async def test_a_phone_seen_with_two_member_cards_joins_neither(graph_store: GraphStore) -> None:
+    await ingest_lines(
+        graph_store,
+        [
+            identify("e1", 1, PHONE, {"type": "member_id", "value": "M1"}),
+            identify("e2", 2, PHONE, {"type": "member_id", "value": "M2"}),
+        ],
+        CONFIG,
+    )
+    assert await partition(graph_store) == {frozenset({"member_id:M1"}), frozenset({"member_id:M2"})}
 
 
 async def test_joining_oneids_leaves_a_redirect_from_the_younger(graph_store: GraphStore) -> None:
@@ -219,7 +232,7 @@ async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run
     await session_store.execute(CLEAR_DATA)
     batch = _next_batch(((n, line, parse_line(line, n, CONFIG)) for n, line in enumerate(lines[:20], 1)), 20, CONFIG)
     assert batch is not None
-    await _write_batch(session_store, batch, CONFIG, deferred=True)  # written, then killed before resolving
+    await _write_batch(session_store, batch.events, batch.rows, CONFIG, deferred=True)  # then killed
     assert await partition(session_store) == set()
     assert set(await session_store.read(pending_keys)) == set(batch.rows.touched_keys)
     report = await ingest_lines(session_store, lines, CONFIG, batch_size=7, deferred=True)
@@ -235,7 +248,7 @@ async def test_the_full_recompute_resolves_what_a_killed_bulk_import_left_pendin
     await session_store.execute(CLEAR_DATA)
     batch = _next_batch(((n, line, parse_line(line, n, CONFIG)) for n, line in enumerate(lines, 1)), 12, CONFIG)
     assert batch is not None
-    await _write_batch(session_store, batch, CONFIG, deferred=True)
+    await _write_batch(session_store, batch.events, batch.rows, CONFIG, deferred=True)
     assert len(await session_store.read(pending_keys)) == 16
 
     await resolve_full(session_store, CONFIG)
@@ -316,7 +329,7 @@ async def test_a_batch_of_large_events_goes_in_whole_in_several_transactions(gra
         )
         for n in range(1000)
     ]
-    report = await ingest_lines(graph_store, lines, CONFIG, batch_size=1000)
+    report = await ingest_lines(graph_store, lines, CONFIG, batch_size=1000, limits=InputLimits(value_bytes=32_000))
 
     assert (report.accepted, report.rejected) == (1000, 0)
     assert len(await partition(graph_store)) == 1000

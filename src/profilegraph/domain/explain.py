@@ -69,6 +69,10 @@ def _path(graph: nx.Graph, a: str, b: str) -> list[LinkStep] | None:
     return [graph.edges[u, v]["step"] for u, v in itertools.pairwise(nodes)]
 
 
+def _neighbours(evidence: Evidence, key: str) -> list[str]:
+    return sorted({link.b if link.a == key else link.a for link in evidence.links if key in (link.a, link.b)})
+
+
 def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Explanation:
     """The path of accepted links joining ``a`` and ``b``, or the steps that were refused."""
     for key in (a, b):
@@ -96,8 +100,20 @@ def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Expla
         for key in (step.a, step.b):
             if key in resolution.blocked:
                 rule, detail = "blocked", f"{key} is blocked and never links"
+            elif key in resolution.households:
+                people = resolution.households[key]
+                rule, detail = (
+                    "household",
+                    f"{key} is a household device shared by {len(people)} people ({', '.join(people)}) "
+                    "and never joins them",
+                )
             elif key in resolution.shared:
-                rule, detail = "shared", f"{key} is shared by several people and never bridges them"
+                seen_with = _neighbours(evidence, key)
+                rule, detail = (
+                    "shared",
+                    f"{key} is seen with more than one person ({', '.join(seen_with[:5])}"
+                    f"{', …' if len(seen_with) > 5 else ''}) and joins none of them",
+                )
         refusal = refusals.get(pair(step.a, step.b))
         if refusal is not None:
             rule, detail = refusal.rule, refusal.detail

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import networkx as nx
 
 from profilegraph.domain.identifiers import IdentityConfig, Strength
 
@@ -102,12 +104,13 @@ def merge_bindings(members_a: Iterable[str], members_b: Iterable[str], config: I
 
 
 def bridges(node: IdentifierNode) -> bool:
-    """Whether evidence may pass through ``node``: shared and blocked identifiers never bridge.
+    """Whether an evidence walk passes through ``node``; shared and blocked identifiers stop it.
 
-    An evidence walk stops at an identifier that does not bridge, and ``resolve``
-    clusters only the ones that do.
+    A household device is walked through although it never joins the people it
+    serves: whether it is one depends on the people on each side of it, which more
+    evidence can join, so every resolution near it must see them all.
     """
-    return node.status == "active" and not node.admin_blocked
+    return node.status in ("active", "household") and not node.admin_blocked
 
 
 @dataclass(frozen=True)
@@ -140,19 +143,34 @@ class Refusal:
 @dataclass(frozen=True)
 class Resolution:
     clusters: tuple[frozenset[str], ...]
-    shared: frozenset[str]
+    shared: frozenset[str]  # never bridges: shared by many, or a household device
     blocked: frozenset[str]
     refusals: tuple[Refusal, ...]
+    # household device -> one identifier of each person it serves
+    households: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # shared identifier -> the identifiers it was seen with (what a profile known only through it redirects to)
+    seen_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def status_of(self, key: str) -> str:
         """The status the graph stores for ``key`` after this resolution."""
-        return "blocked" if key in self.blocked else "shared" if key in self.shared else "active"
+        if key in self.blocked:
+            return "blocked"
+        if key in self.households:
+            return "household"
+        return "shared" if key in self.shared else "active"
 
     def cluster_of(self) -> dict[str, int]:
         return {key: index for index, cluster in enumerate(self.clusters) for key in cluster}
 
 
 def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str]) -> frozenset[str]:
+    """Identifiers seen with more than one person: they stay out of every join.
+
+    Two values of a one-per-person type near an identifier mean two people, whatever
+    the identifier: a junk or recycled phone, a member card a family shares. A device
+    is also shared once more strong identifiers come near it than one person holds.
+    More evidence only adds neighbours, so an identifier shared here stays shared.
+    """
     neighbours: dict[str, set[str]] = defaultdict(set)
     for link in evidence.links:
         if link.a not in blocked and link.b not in blocked:
@@ -161,21 +179,125 @@ def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str])
     one_per_person = config.one_per_person_types()
     shared: set[str] = set()
     for key, node in evidence.nodes.items():
-        if key in blocked or config.strength(node.type) is not Strength.WEAK:
+        if key in blocked:
             continue
-        if not node.expanded:
-            if node.status == "shared":
+        if not node.expanded:  # not loaded: it stays as it was stored
+            if node.status in ("shared", "household"):
                 shared.add(key)
             continue
         others = [evidence.nodes[n] for n in neighbours[key] if n in evidence.nodes]
-        strong = [n for n in others if config.strength(n.type) is Strength.STRONG]
         per_type: dict[str, int] = defaultdict(int)
-        for n in others:
-            if n.type in one_per_person:
-                per_type[n.type] += 1
-        if len(strong) > config.shared_strong_threshold or any(c >= 2 for c in per_type.values()):
+        for other in others:
+            if other.type in one_per_person:
+                per_type[other.type] += 1
+        weak = config.strength(node.type) is Strength.WEAK
+        strong_neighbours = sum(1 for other in others if config.strength(other.type) is Strength.STRONG)
+        if any(count >= 2 for count in per_type.values()) or (
+            weak and strong_neighbours > config.shared_strong_threshold
+        ):
             shared.add(key)
     return frozenset(shared)
+
+
+def _household_devices(
+    evidence: Evidence, config: IdentityConfig, excluded: frozenset[str]
+) -> dict[str, tuple[str, ...]]:
+    """Weak identifiers that would join people who are otherwise apart: household devices.
+
+    The people are the groups that strong evidence alone forms (strong-strong links and
+    admin MustLinks). A device touching two or more of them joins them only when it can
+    be one person's: it becomes a household device instead when at least two of those
+    people already have a device of their own (a family tablet beside each member's
+    phone), or when their identifiers together break a type limit (two member cards can
+    never be one person). A device that only one side uses besides this one (a second
+    account signed in on one's own phone) still joins, as the evidence says.
+    """
+    nodes = evidence.nodes
+
+    def strong(key: str) -> bool:
+        return config.strength(nodes[key].type) is not Strength.WEAK
+
+    usable = [key for key, node in nodes.items() if key not in excluded and node.expanded]
+    people = _Clusters([k for k in usable if strong(k)], nodes, ())
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for link in evidence.links:
+        if link.a in excluded or link.b in excluded or link.a not in nodes or link.b not in nodes:
+            continue
+        neighbours[link.a].add(link.b)
+        neighbours[link.b].add(link.a)
+    strong_pairs = [(link.a, link.b) for link in evidence.links] + list(evidence.must_links)
+    for a, b in strong_pairs:
+        if a in people.parent and b in people.parent and (ra := people.find(a)) != (rb := people.find(b)):
+            people.union(ra, rb)
+
+    touches = {
+        key: {people.find(n) for n in neighbours[key] if n in people.parent} for key in usable if not strong(key)
+    }
+    graph = nx.Graph()
+    graph.add_nodes_from(usable)
+    graph.add_edges_from((a, b) for a, others in neighbours.items() for b in others if a < b)
+    whole_people = _whole_people_apart(graph, strong)
+
+    households: dict[str, tuple[str, ...]] = {}
+    for key, served in touches.items():
+        if len(served) < 2:
+            continue
+        if whole_people.get(key, 0) >= 2 or _breaks_a_limit(people, served, config):
+            households[key] = tuple(sorted(min(people.members[person]) for person in served))
+    return households
+
+
+def _whole_people_apart(graph: nx.Graph, strong: Callable[[str], bool]) -> dict[str, int]:
+    """For each identifier that alone holds parts of the graph together, how many of those
+    parts are each a whole person.
+
+    A whole person shows at least two accounts of their own and a device of their own:
+    someone who signs in on a family tablet and has a life beside it. A part with one
+    account, or no device of its own, may well be the owner's own second account.
+    The parts come from the block-cut tree, in one pass over the graph.
+    """
+    cuts: set[str] = set(nx.articulation_points(graph))
+    if not cuts:
+        return {}
+    blocks: list[set[str]] = list(nx.biconnected_components(graph))
+    tree = nx.Graph()
+    size: dict[object, tuple[int, int]] = {}  # tree node -> (accounts, devices) it holds itself
+    for number, block in enumerate(blocks):
+        own = [key for key in block if key not in cuts]
+        accounts = sum(1 for key in own if strong(key))
+        size[("block", number)] = (accounts, len(own) - accounts)
+        tree.add_edges_from((("block", number), ("cut", key)) for key in block if key in cuts)
+    for key in cuts:
+        size[("cut", key)] = (1, 0) if strong(key) else (0, 1)
+
+    whole: dict[str, int] = {}
+    for component in nx.connected_components(tree):
+        root = min(component, key=str)
+        parent = dict(nx.bfs_predecessors(tree, root))
+        below: dict[object, tuple[int, int]] = {}
+        for node in reversed(list(nx.bfs_tree(tree, root))):  # leaves first
+            accounts, devices = size[node]
+            for child in tree[node]:
+                if parent.get(child) == node:
+                    accounts, devices = accounts + below[child][0], devices + below[child][1]
+            below[node] = (accounts, devices)
+        total = below[root]
+        for node in component:
+            if node[0] != "cut":
+                continue
+            parts = [below[child] for child in tree[node] if parent.get(child) == node]
+            if node != root:
+                parts.append((total[0] - below[node][0], total[1] - below[node][1]))
+            whole[node[1]] = sum(1 for accounts, devices in parts if accounts >= 2 and devices >= 1)
+    return whole
+
+
+def _breaks_a_limit(people: _Clusters, roots: Iterable[str], config: IdentityConfig) -> bool:
+    totals: dict[str, int] = defaultdict(int)
+    for root in roots:
+        for type_name, count in people.types[root].items():
+            totals[type_name] += count
+    return any((limit := config.limit(t)) is not None and n > limit for t, n in totals.items())
 
 
 def _link_order(
@@ -239,7 +361,9 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
     """Partition the identifiers of ``evidence`` by the rules of docs/architecture.md, in canonical order."""
     nodes = evidence.nodes
     blocked = frozenset(k for k, n in nodes.items() if n.admin_blocked or config.is_blocked(k))
-    shared = _shared(evidence, config, blocked)
+    crowded = _shared(evidence, config, blocked)
+    households = _household_devices(evidence, config, blocked | crowded)
+    shared = crowded | frozenset(households)
     active = sorted(k for k in nodes if k not in blocked and k not in shared)
     clusters = _Clusters(active, nodes, evidence.cannot_links)
 
@@ -261,7 +385,20 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
 
     # A refused link whose ends were joined by other evidence is no conflict.
     open_refusals = tuple(r for r in refused if clusters.find(r.a) != clusters.find(r.b))
-    return Resolution(clusters.clusters(), shared, blocked, open_refusals)
+    seen_with: dict[str, list[str]] = defaultdict(list)
+    for link in evidence.links:
+        if link.a in shared and link.b in clusters.parent:
+            seen_with[link.a].append(link.b)
+        if link.b in shared and link.a in clusters.parent:
+            seen_with[link.b].append(link.a)
+    return Resolution(
+        clusters.clusters(),
+        shared,
+        blocked,
+        open_refusals,
+        households,
+        {key: tuple(sorted(others)) for key, others in seen_with.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -293,6 +430,44 @@ def _anchor_order(
     return lambda key: (config.strength(nodes[key].type) is Strength.WEAK, nodes[key].first_seen, key)
 
 
+def _orphan_redirect(
+    one_id: str,
+    former: Iterable[str],
+    resolution: Resolution,
+    assignments: Mapping[str, str],
+    claimed: set[str],
+    age: Callable[[str], tuple[str, str, str]],
+) -> Redirect:
+    """A OneID known only through identifiers now shared (or blocked) and where it goes.
+
+    It redirects to the oldest profile of the people its identifiers were seen with,
+    rather than vanish; only one whose identifiers are all blocked has no survivor.
+    """
+    near = {assignments[other] for key in former for other in resolution.seen_with.get(key, ()) if other in assignments}
+    existing = sorted((other for other in near if other in claimed), key=age)
+    target = existing[0] if existing else min(near, default=None)
+    return Redirect(one_id, target, "its identifiers are shared" if target else "no identifiers left")
+
+
+def _claims(
+    persons: Mapping[str, PersonState], former: Mapping[str, list[str]], cluster_of: Mapping[str, int]
+) -> dict[int, list[str]]:
+    """Each existing OneID claims the cluster holding its anchor, or else the one holding
+    most of its former identifiers."""
+    claims: dict[int, list[str]] = defaultdict(list)
+    for one_id, person in persons.items():
+        if person.anchor_key in cluster_of:
+            claims[cluster_of[person.anchor_key]].append(one_id)
+            continue
+        counts: dict[int, int] = defaultdict(int)
+        for key in former.get(one_id, ()):
+            if key in cluster_of:
+                counts[cluster_of[key]] += 1
+        if counts:
+            claims[max(counts, key=lambda c: (counts[c], -c))].append(one_id)
+    return claims
+
+
 def plan_one_ids(
     resolution: Resolution,
     nodes: Mapping[str, IdentifierNode],
@@ -305,22 +480,10 @@ def plan_one_ids(
     cluster_of = resolution.cluster_of()
     anchor_order = _anchor_order(nodes, config)
 
-    # Each existing OneID claims the cluster holding its anchor, or else the one
-    # holding most of its former identifiers.
-    claims: dict[int, list[str]] = defaultdict(list)
     former: dict[str, list[str]] = defaultdict(list)
     for key, one_id in membership.items():
         former[one_id].append(key)
-    for one_id, person in persons.items():
-        if person.anchor_key in cluster_of:
-            claims[cluster_of[person.anchor_key]].append(one_id)
-            continue
-        counts: dict[int, int] = defaultdict(int)
-        for key in former.get(one_id, ()):
-            if key in cluster_of:
-                counts[cluster_of[key]] += 1
-        if counts:
-            claims[max(counts, key=lambda c: (counts[c], -c))].append(one_id)
+    claims = _claims(persons, former, cluster_of)
 
     def age(one_id: str) -> tuple[str, str, str]:
         person = persons[one_id]
@@ -345,7 +508,8 @@ def plan_one_ids(
             assignments[key] = one_id
 
     claimed = {one_id for ids in claims.values() for one_id in ids}
-    redirects.extend(Redirect(one_id, None, "no identifiers left") for one_id in sorted(set(persons) - claimed))
+    for one_id in sorted(set(persons) - claimed):
+        redirects.append(_orphan_redirect(one_id, former.get(one_id, ()), resolution, assignments, claimed, age))
     members: dict[str, set[str]] = defaultdict(set)
     for key, one_id in assignments.items():
         members[one_id].add(key)
