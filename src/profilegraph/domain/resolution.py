@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import networkx as nx
 
@@ -259,7 +260,7 @@ def _whole_people_apart(graph: nx.Graph, strong: Callable[[str], bool]) -> dict[
     cuts: set[str] = set(nx.articulation_points(graph))
     if not cuts:
         return {}
-    blocks: list[set[str]] = list(nx.biconnected_components(graph))
+    blocks = cast("list[set[str]]", list(nx.biconnected_components(graph)))  # the stubs type it wrongly
     tree = nx.Graph()
     size: dict[object, tuple[int, int]] = {}  # tree node -> (accounts, devices) it holds itself
     for number, block in enumerate(blocks):
