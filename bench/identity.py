@@ -1,13 +1,20 @@
 """Identity ingestion benchmark: events/s, peak memory and pairwise precision / recall.
 
-    python bench/identity.py --events 100000 --runs 3 [--backend embedded|neo4j]
+    python bench/identity.py --events 100000 --runs 3 [--backend embedded|neo4j] [--scenario NAME|mix|all]
 
 Each run imports the generated events into a fresh graph server (the embedded
 ArcadeDB, or a local Neo4j 5 community fetched with Maven) with
 full OneID resolution, as ``profilegraph import`` does (bulk mode; or with
 ``--resolve-each-batch``, as the live ingestion path does), and, as the baseline
 in the same run, writes the same identifiers and links with plain UNWIND MERGE
-and no resolution.
+and no resolution; like the import, the baseline parses the next batch while the
+current one is written.
+
+``--scenario`` picks the data (bench/identity_data.py): ``base`` (people alone), one
+scenario switched on (households, two_phones, kiosks, invalid_phones, junk,
+recycled_phones), ``mix`` (all of them at once, the default), or ``all`` (each scenario
+and then the mix, one after the other). Each reports precision, recall, the recall
+ceiling and the OneIDs that hold more than one person.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from identity_data import generate
+from identity_data import SCENARIOS, generate
 from profilegraph.domain.events import Event, parse_line
 from profilegraph.domain.evidence import build_rows
 from profilegraph.domain.identifiers import IdentityConfig
@@ -86,21 +93,42 @@ async def _with_server(backend: str, heap: str, work) -> tuple[float, object, fl
         return elapsed, result, jvm_peak_mib(server.pid)
 
 
+def _batch_rows(lines: list[str], start: int, batch_size: int):  # type: ignore[no-untyped-def]
+    events = [
+        e
+        for n, line in enumerate(lines[start : start + batch_size], start + 1)
+        if isinstance(e := parse_line(line, n, CONFIG), Event)
+    ]
+    return build_rows(events, CONFIG)
+
+
 async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> None:
-    """The baseline: the same identifiers and links, UNWIND MERGE, no resolution, no facts."""
-    for start in range(0, len(lines), batch_size):
-        events = [
-            e
-            for n, line in enumerate(lines[start : start + batch_size], start + 1)
-            if isinstance(e := parse_line(line, n, CONFIG), Event)
-        ]
-        rows = build_rows(events, CONFIG)
+    """The baseline: the same identifiers and links, UNWIND MERGE, no resolution, no facts.
+
+    As in the import, the next batch is parsed in a worker thread while one is written.
+    """
+    starts = list(range(0, len(lines), batch_size))
+    upcoming = asyncio.create_task(asyncio.to_thread(_batch_rows, lines, 0, batch_size)) if starts else None
+    for index, _ in enumerate(starts):
+        assert upcoming is not None
+        rows = await upcoming
+        if index + 1 < len(starts):
+            upcoming = asyncio.create_task(asyncio.to_thread(_batch_rows, lines, starts[index + 1], batch_size))
 
         async def work(tx, rows=rows):  # type: ignore[no-untyped-def]
             await (await tx.run(UPSERT_IDENTIFIERS, rows=rows.identifiers, pending=False)).consume()
             await (await tx.run(UPSERT_LINKS, rows=rows.links, max_event_ids=20)).consume()
 
         await store.write(work)
+
+
+def over_merged(predicted: dict[str, str], truth: dict[str, int]) -> int:
+    """OneIDs that hold identifiers of more than one person."""
+    people: dict[str, set[int]] = {}
+    for key, one_id in predicted.items():
+        if key in truth:
+            people.setdefault(one_id, set()).add(truth[key])
+    return sum(1 for owners in people.values() if len(owners) > 1)
 
 
 async def run_once(
@@ -114,6 +142,7 @@ async def run_once(
     base, _, base_peak = await _with_server(backend, heap, lambda store: raw_links(store, lines, batch_size))
     precision, recall = pairwise(predicted, truth)  # type: ignore[arg-type]
     return {
+        "over_merged_one_ids": over_merged(predicted, truth),  # type: ignore[arg-type]
         "events_per_s": len(lines) / ours,
         "baseline_events_per_s": len(lines) / base,
         "ratio": base / ours,
@@ -141,18 +170,34 @@ def main() -> None:
         action="store_true",
         help="Resolve in every batch's transaction (the live path) instead of the import's bulk mode.",
     )
+    parser.add_argument(
+        "--scenario",
+        choices=["base", *SCENARIOS, "mix", "all"],
+        default="mix",
+        help="Which data: people alone, one scenario, all scenarios at once, or each then the mix.",
+    )
     args = parser.parse_args()
+    names = [*SCENARIOS, "mix"] if args.scenario == "all" else [args.scenario]
+    reports = [_measure(args, name) for name in names]
+    print(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
 
-    lines, truth = generate(args.events)
+
+def _scenarios(name: str) -> frozenset[str]:
+    return {"base": frozenset(), "mix": frozenset(SCENARIOS)}.get(name, frozenset({name}))
+
+
+def _measure(args: argparse.Namespace, scenario: str) -> dict[str, object]:
+    lines, truth = generate(args.events, scenarios=_scenarios(scenario))
     ceiling = recall_ceiling(lines, truth)
     deferred = not args.resolve_each_batch
     runs = []
     for number in range(1, args.runs + 1):
         runs.append(asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred)))
         # each run as it ends, so a long series that is stopped still says what it measured
-        print(json.dumps({"run": number, **runs[-1]}), file=sys.stderr, flush=True)
+        print(json.dumps({"scenario": scenario, "run": number, **runs[-1]}), file=sys.stderr, flush=True)
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    report = {
+    return {
+        "scenario": scenario,
         "events": args.events,
         "backend": args.backend,
         "runs": args.runs,
@@ -164,7 +209,6 @@ def main() -> None:
         "python_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "all_runs": runs,
     }
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -124,7 +124,9 @@ def _households(rnd: random.Random, people: list[Person]) -> dict[int, tuple[dic
     return signed_in
 
 
-def generate(events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS)) -> tuple[list[str], dict[str, int]]:
+def generate(
+    events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS)
+) -> tuple[list[str], dict[str, int]]:
     """``events`` NDJSON lines and the truth: identifier key -> person index."""
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:

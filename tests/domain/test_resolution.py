@@ -285,3 +285,34 @@ def test_household_devices_are_the_same_whatever_order_the_evidence_comes_in() -
         random.Random(seed).shuffle(shuffled)
         result = resolve(evidence(shuffled), CONFIG)
         assert (result.clusters, dict(result.households)) == (expected.clusters, dict(expected.households))
+
+
+def test_households_group_the_devices_that_serve_the_same_people() -> None:
+    from profilegraph.domain.resolution import plan_households
+
+    links = (
+        _person("mum", "phone:+1", "email:mum@x.cn")
+        + _person("dad", "member_id:M-dad", "alipay_uid:dad")
+        + [link("device_id:tablet", "phone:+1"), link("device_id:tablet", "member_id:M-dad")]
+    )
+    result = resolve(evidence(links), CONFIG)
+    assignments = {key: f"oid-{min(cluster)}" for cluster in result.clusters for key in cluster}
+    (household,) = plan_households(result, assignments)
+    assert household.devices == ("device_id:tablet",)
+    assert household.members == ("oid-alipay_uid:dad", "oid-device_id:mum-phone")
+    again = plan_households(resolve(evidence(list(reversed(links))), CONFIG), assignments)
+    assert again[0].household_id == household.household_id  # derived from its device, not the order
+
+
+def test_a_device_keeping_more_people_apart_than_a_household_holds_is_shared() -> None:
+    config = IdentityConfig(household_max_people=2)
+    links = (
+        _person("a", "phone:+1", "email:a@x.cn")
+        + _person("b", "phone:+2", "email:b@x.cn")
+        + _person("c", "phone:+3", "email:c@x.cn")
+        + [link("device_id:kiosk", f"phone:+{n}") for n in (1, 2, 3)]
+    )
+    result = resolve(evidence(links), config)
+    assert result.households == {}
+    assert result.status_of("device_id:kiosk") == "shared"
+    assert len(result.clusters) == 3

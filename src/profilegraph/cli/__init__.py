@@ -36,6 +36,7 @@ for command in (
     identity.unblock_command,
     identity.explain_command,
     identity.history_command,
+    identity.household_command,
     identity.conflicts_command,
     clv,
 ):

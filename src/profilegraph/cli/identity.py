@@ -16,6 +16,7 @@ from profilegraph.domain.events import InputWarning, Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
 from profilegraph.services.config import input_limits
+from profilegraph.services.households import households_of_person
 from profilegraph.services.ingest import bounded_lines, ingest_lines, problem_record
 from profilegraph.services.lookup import all_one_ids
 from profilegraph.services.resolution import resolve_full
@@ -156,8 +157,23 @@ def import_command(
 @click.command("resolve")
 @click.option("--full", is_flag=True, required=True, help="Recompute every OneID from all evidence.")
 def resolve_command(full: bool) -> None:
-    """Recompute the OneID partition from all evidence."""
-    summary = with_graph(lambda rt, config: resolve_full(rt.store, config))
+    """Recompute the OneID partition from all evidence, a chunk of evidence components per transaction.
+
+    Apply it after changing the identity configuration. It can be interrupted and run again.
+    """
+    progress = tqdm(unit=" identifiers", unit_scale=True, desc="resolving OneIDs", file=sys.stderr, disable=None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.total = total
+        progress.update(done - progress.n)
+
+    try:
+        summary = with_graph(
+            lambda rt, config: resolve_full(rt.store, config, on_progress=on_progress),
+            on_interrupt="the chunks already resolved stay; run resolve --full again to finish",
+        )
+    finally:
+        progress.close()
     echo_json(
         {
             "identifiers": summary.identifiers,
@@ -255,6 +271,14 @@ def history_command(one_id: str) -> None:
     """Merges into and out of ONE_ID, and its audit trail."""
     history = with_graph(lambda rt, config: admin.merge_history(rt.store, one_id))
     echo_json(asdict(history))
+
+
+@click.command("household")
+@click.argument("one_id_or_identifier")
+def household_command(one_id_or_identifier: str) -> None:
+    """The households of a OneID (or of an identifier's OneID): the family members' OneIDs and their shared devices."""
+    found = with_graph(lambda rt, config: households_of_person(rt.store, config, one_id_or_identifier))
+    echo_json(asdict(found))
 
 
 @click.command("conflicts")

@@ -117,6 +117,8 @@ class IdentityConfig:
     blocked_patterns: tuple[str, ...] = DEFAULT_BLOCKED_PATTERNS
     # A weak identifier seen with more strong identifiers than this is shared.
     shared_strong_threshold: int = 10
+    # A household device serves at most this many people; one used by more is shared.
+    household_max_people: int = 6
 
     def __post_init__(self) -> None:
         for name, kind in self.types.items():
@@ -141,6 +143,7 @@ class IdentityConfig:
             blocked_values=frozenset(raw.get("blocked_values", DEFAULT_BLOCKED_VALUES)),
             blocked_patterns=tuple(raw.get("blocked_patterns", DEFAULT_BLOCKED_PATTERNS)),
             shared_strong_threshold=int(raw.get("shared_strong_threshold", 10)),
+            household_max_people=int(raw.get("household_max_people", 6)),
         )
 
     def type_of(self, name: str) -> IdentifierType:

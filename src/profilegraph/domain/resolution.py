@@ -11,6 +11,7 @@ That is what makes incremental resolution equal to a full recompute.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from profilegraph.domain.identifiers import IdentityConfig, Strength
 
 __all__ = [
     "Evidence",
+    "Household",
     "IdentifierNode",
     "LinkEvidence",
     "OneIdPlan",
@@ -32,6 +34,7 @@ __all__ = [
     "bridges",
     "merge_bindings",
     "pair",
+    "plan_households",
     "plan_one_ids",
     "resolve",
     "stays_shared",
@@ -363,8 +366,10 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
     nodes = evidence.nodes
     blocked = frozenset(k for k, n in nodes.items() if n.admin_blocked or config.is_blocked(k))
     crowded = _shared(evidence, config, blocked)
-    households = _household_devices(evidence, config, blocked | crowded)
-    shared = crowded | frozenset(households)
+    found = _household_devices(evidence, config, blocked | crowded)
+    # a device that keeps more people apart than a household holds is a shared one (a kiosk)
+    households = {key: people for key, people in found.items() if len(people) <= config.household_max_people}
+    shared = crowded | frozenset(found)
     active = sorted(k for k in nodes if k not in blocked and k not in shared)
     clusters = _Clusters(active, nodes, evidence.cannot_links)
 
@@ -400,6 +405,40 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
         households,
         {key: tuple(sorted(others)) for key, others in seen_with.items()},
     )
+
+
+@dataclass(frozen=True)
+class Household:
+    household_id: str
+    devices: tuple[str, ...]
+    members: tuple[str, ...]  # OneIDs
+
+
+def plan_households(resolution: Resolution, assignments: Mapping[str, str]) -> tuple[Household, ...]:
+    """The households of a resolved component: household devices grouped by the OneIDs they serve.
+
+    Devices that serve a OneID in common are one household. Its id derives from its
+    first device key, so it stays the same while that device does.
+    """
+    served = {
+        device: sorted({assignments[key] for key in people if key in assignments})
+        for device, people in resolution.households.items()
+    }
+    groups = _Clusters(sorted(served), {d: IdentifierNode(d, "device", "") for d in served}, ())
+    by_one_id: dict[str, str] = {}
+    for device, one_ids in sorted(served.items()):
+        for one_id in one_ids:
+            if one_id in by_one_id and (a := groups.find(device)) != (b := groups.find(by_one_id[one_id])):
+                groups.union(a, b)
+            by_one_id.setdefault(one_id, device)
+    households = []
+    for devices in groups.clusters():
+        members = sorted({one_id for device in devices for one_id in served[device]})
+        if len(members) >= 2:
+            first = min(devices)
+            household_id = "hh_" + hashlib.sha256(first.encode()).hexdigest()[:20]
+            households.append(Household(household_id, tuple(sorted(devices)), tuple(members)))
+    return tuple(households)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_one_ids, resolve
-from profilegraph.store.oneids import load_all_evidence
+from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_households, plan_one_ids, resolve
+from profilegraph.store.oneids import active_one_id_count, all_identifier_keys
 from profilegraph.store.ports import GraphAccess, Transaction
-from profilegraph.store.resolution import apply_plan, load_component, load_memberships, pending_keys
+from profilegraph.store.resolution import apply_plan, load_component, pending_keys
 
 __all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "resolve_pending", "utc_now"]
 
@@ -78,10 +78,11 @@ async def resolve_around(
     with _collector_paused():
         resolution = resolve(evidence, config)
         plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
+        households = plan_households(resolution, plan.assignments)
     if merge_reason is not None:
         redirects = tuple(replace(r, reason=merge_reason) if r.survivor is not None else r for r in plan.redirects)
         plan = replace(plan, redirects=redirects)
-    await apply_plan(tx, evidence, resolution, state, plan, now)
+    await apply_plan(tx, evidence, resolution, state, plan, now, households)
     return _summary(resolution, plan, frozenset(k for k, node in evidence.nodes.items() if node.expanded))
 
 
@@ -96,24 +97,26 @@ def _summary(resolution: Resolution, plan: OneIdPlan, walked: frozenset[str] = f
     )
 
 
-async def resolve_full(store: GraphAccess, config: IdentityConfig) -> ResolutionSummary:
-    """Recompute every OneID from all evidence at once (``profilegraph resolve --full``).
+async def resolve_full(
+    store: GraphAccess,
+    config: IdentityConfig,
+    *,
+    chunk: int = PENDING_CHUNK,
+    on_progress: Callable[[int, int], object] | None = None,
+) -> ResolutionSummary:
+    """Recompute every OneID from all evidence (``profilegraph resolve --full``).
 
-    Runs as one transaction: the result is exactly what incremental resolution
-    must already have produced, so on a consistent graph it changes nothing.
+    Every identifier is a seed once, ``chunk`` seeds per transaction; each walk loads
+    the whole evidence components of its seeds and rechecks every seed's status (the
+    configuration may have changed), so memory and transaction size stay bounded by
+    the components, not the graph. A chunk commits on its own: an interrupted run
+    keeps what it finished, and running it again completes it. On a consistent graph
+    with unchanged configuration it changes nothing. ``on_progress(done, total)``
+    follows the identifiers.
     """
-
-    async def work(tx: Transaction) -> ResolutionSummary:
-        now = utc_now()
-        evidence = await load_all_evidence(tx, new_lock_token(now))
-        state = await load_memberships(tx, list(evidence.nodes))
-        with _collector_paused():
-            resolution = resolve(evidence, config)
-            plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
-        await apply_plan(tx, evidence, resolution, state, plan, now)
-        return _summary(resolution, plan)
-
-    return await store.write(work, retry_conflicts=True)
+    keys = await store.read(all_identifier_keys)
+    summary = await _resolve_in_chunks(store, keys, config, chunk, on_progress, recheck=True)
+    return replace(summary, one_ids=await store.read(active_one_id_count))
 
 
 async def resolve_pending(
@@ -133,19 +136,41 @@ async def resolve_pending(
     is resolved by that import's own pass. ``on_progress(resolved, total)`` is called
     after each chunk.
     """
-    remaining = dict.fromkeys(await store.read(pending_keys))
-    done = len(remaining)
+    keys = await store.read(pending_keys)
+    await _resolve_in_chunks(store, keys, config, chunk, on_progress, recheck=False)
+    return len(keys)
+
+
+async def _resolve_in_chunks(
+    store: GraphAccess,
+    keys: list[str],
+    config: IdentityConfig,
+    chunk: int,
+    on_progress: Callable[[int, int], object] | None,
+    *,
+    recheck: bool,
+) -> ResolutionSummary:
+    """Resolve around ``keys``, ``chunk`` seeds per transaction, skipping what earlier walks covered."""
+    remaining = dict.fromkeys(keys)
+    total = len(remaining)
     if on_progress is not None:
-        on_progress(0, done)
+        on_progress(0, total)
+    identifiers, conflicts = 0, 0
+    created: list[str] = []
+    merged: list[str] = []
     while remaining:
         seeds = list(islice(remaining, chunk))
 
-        async def work(tx: Transaction, seeds: list[str] = seeds) -> frozenset[str]:
-            return (await resolve_around(tx, seeds, config)).walked
+        async def work(tx: Transaction, seeds: list[str] = seeds) -> ResolutionSummary:
+            return await resolve_around(tx, seeds, config, recheck=seeds if recheck else ())
 
-        walked = await store.write(work, retry_conflicts=True)
-        for key in (*seeds, *walked):
+        summary = await store.write(work, retry_conflicts=True)
+        for key in (*seeds, *summary.walked):
             remaining.pop(key, None)
+        identifiers += summary.identifiers
+        conflicts += summary.conflicts
+        created.extend(summary.created)
+        merged.extend(summary.merged)
         if on_progress is not None:
-            on_progress(done - len(remaining), done)
-    return done
+            on_progress(total - len(remaining), total)
+    return ResolutionSummary(identifiers, 0, tuple(created), tuple(merged), conflicts)

@@ -8,7 +8,7 @@ from profilegraph.domain.resolution import Evidence, IdentifierNode, LinkEvidenc
 from profilegraph.store.bolt import Transaction, run
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["load_all_evidence", "one_id_map"]
+__all__ = ["active_one_id_count", "all_identifier_keys", "load_all_evidence", "one_id_map"]
 
 ALL_IDENTIFIERS: LiteralString = """
 MATCH (i:Identifier)
@@ -27,6 +27,10 @@ ALL_ADMIN_CONSTRAINTS: LiteralString = """
 MATCH (a:Identifier)-[c:MUST_LINK|CANNOT_LINK]->(b:Identifier)
 RETURN a.key AS a, b.key AS b, type(c) AS kind
 """
+
+ALL_KEYS: LiteralString = "MATCH (i:Identifier) RETURN i.key AS key ORDER BY key"
+
+ACTIVE_ONE_IDS: LiteralString = "MATCH (p:Person {status: 'active'}) RETURN count(p) AS n"
 
 ONE_ID_MAP: LiteralString = """
 MATCH (i:Identifier)-[:MEMBER_OF]->(p:Person)
@@ -63,3 +67,11 @@ async def load_all_evidence(tx: Transaction, lock_token: str) -> Evidence:
 async def one_id_map(store: GraphAccess) -> dict[str, str]:
     """Identifier key -> OneID, for every identifier that belongs to a OneID."""
     return {row["key"]: row["one_id"] for row in await store.query(ONE_ID_MAP)}
+
+
+async def all_identifier_keys(tx: Transaction) -> list[str]:
+    return [row["key"] for row in await run(tx, ALL_KEYS)]
+
+
+async def active_one_id_count(tx: Transaction) -> int:
+    return int((await run(tx, ACTIVE_ONE_IDS))[0]["n"])

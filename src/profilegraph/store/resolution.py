@@ -15,6 +15,7 @@ from typing import Any, LiteralString
 
 from profilegraph.domain.resolution import (
     Evidence,
+    Household,
     IdentifierNode,
     LinkEvidence,
     OneIdPlan,
@@ -112,6 +113,35 @@ SET_STATUSES: LiteralString = """
 UNWIND $rows AS r
 MATCH (i:Identifier {key: r.key})
 SET i.status = r.status
+"""
+
+HOUSEHOLDS_REVEALED_BY: LiteralString = """
+UNWIND $keys AS key
+MATCH (h:Household)-[:REVEALED_BY]->(:Identifier {key: key})
+RETURN DISTINCT h.household_id AS household_id
+"""
+
+DROP_HOUSEHOLDS: LiteralString = """
+UNWIND $ids AS household_id
+MATCH (h:Household {household_id: household_id})
+DETACH DELETE h
+"""
+
+CREATE_HOUSEHOLDS: LiteralString = """
+UNWIND $rows AS r
+CREATE (h:Household {household_id: r.household_id, updated_at: $now})
+WITH h, r
+UNWIND r.devices AS key
+MATCH (d:Identifier {key: key})
+CREATE (h)-[:REVEALED_BY]->(d)
+"""
+
+ADD_HOUSEHOLD_MEMBERS: LiteralString = """
+UNWIND $rows AS r
+MATCH (h:Household {household_id: r.household_id})
+UNWIND r.members AS one_id
+MATCH (p:Person {one_id: one_id})
+CREATE (h)-[:HAS_MEMBER]->(p)
 """
 
 RETIRE_PERSONS: LiteralString = """
@@ -243,8 +273,9 @@ async def apply_plan(
     state: MembershipState,
     plan: OneIdPlan,
     now: str,
+    households: tuple[Household, ...] = (),
 ) -> None:
-    """Write what changed: new OneIDs, memberships, statuses, redirects and conflicts."""
+    """Write what changed: new OneIDs, memberships, statuses, redirects, conflicts and households."""
     await _write_memberships(tx, state, plan, now)
     expanded_keys = [key for key, node in evidence.nodes.items() if node.expanded]
     statuses = [
@@ -259,6 +290,23 @@ async def apply_plan(
         await run(tx, RETIRE_PERSONS, rows=rows, now=now)
         await run(tx, REDIRECT_PERSONS, rows=[r for r in rows if r["survivor"] is not None], now=now)
     await _write_conflicts(tx, resolution, expanded_keys, now)
+    devices = [
+        key for key in expanded_keys if evidence.nodes[key].status == "household" or key in resolution.households
+    ]
+    await _write_households(tx, households, devices, now)
+
+
+async def _write_households(tx: Transaction, households: tuple[Household, ...], devices: list[str], now: str) -> None:
+    """Replace the households these devices revealed with the ones they reveal now."""
+    before = [row["household_id"] for row in await run(tx, HOUSEHOLDS_REVEALED_BY, keys=devices)] if devices else []
+    if before:
+        await run(tx, DROP_HOUSEHOLDS, ids=before)
+    if households:
+        rows = [
+            {"household_id": h.household_id, "devices": list(h.devices), "members": list(h.members)} for h in households
+        ]
+        await run(tx, CREATE_HOUSEHOLDS, rows=rows, now=now)
+        await run(tx, ADD_HOUSEHOLD_MEMBERS, rows=rows)
 
 
 async def _write_memberships(tx: Transaction, state: MembershipState, plan: OneIdPlan, now: str) -> None:

@@ -1,0 +1,61 @@
+"""Households in the graph: a family tablet, the OneIDs of the people who use it, kept with the partition."""
+
+from __future__ import annotations
+
+from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.services import admin
+from profilegraph.services.households import households_of_person
+from profilegraph.services.ingest import ingest_lines
+from profilegraph.store.bolt import GraphStore
+from profilegraph.store.oneids import one_id_map
+from tests.identity_events import identify, partition
+
+CONFIG = IdentityConfig()
+TABLET = {"type": "device_id", "value": "family-tablet"}
+MUM = [{"type": "phone", "value": "13900000001"}, {"type": "email", "value": "mum@x.cn"}]
+DAD = [{"type": "member_id", "value": "M-dad"}, {"type": "alipay_uid", "value": "2088dad"}]
+KID = [{"type": "taobao_id", "value": "tb-kid"}, {"type": "douyin_openid", "value": "dy-kid"}]
+
+
+def _own_phone(name: str, accounts: list[dict[str, str]], day: int) -> str:
+    return identify(f"{name}-own", day, {"type": "device_id", "value": f"{name}-phone"}, *accounts)
+
+
+# Mum and dad each on a phone of their own, and each signed in on the family tablet,
+# dad with another kind of account than mum.
+PARENTS = [
+    _own_phone("mum", MUM, 1),
+    _own_phone("dad", DAD, 2),
+    identify("t-mum", 3, TABLET, MUM[0]),
+    identify("t-dad", 4, TABLET, DAD[0]),
+]
+
+
+async def test_a_family_tablet_forms_a_household_of_the_people_who_sign_in_on_it(graph_store: GraphStore) -> None:
+    await ingest_lines(graph_store, PARENTS, CONFIG)
+    assert len(await partition(graph_store)) == 2  # the tablet joins nobody
+    ids = await one_id_map(graph_store)
+    mum, dad = ids["phone:+8613900000001"], ids["member_id:M-dad"]
+
+    found = await households_of_person(graph_store, CONFIG, "member_id:M-dad")
+    (household,) = found.households
+    assert household.devices == ("device_id:family-tablet",)
+    assert set(household.members) == {mum, dad}
+    assert (await households_of_person(graph_store, CONFIG, mum)).households == (household,)
+
+    # the kid signs in too: the same household, now of three
+    await ingest_lines(graph_store, [_own_phone("kid", KID, 5), identify("t-kid", 6, TABLET, KID[1])], CONFIG)
+    (grown,) = (await households_of_person(graph_store, CONFIG, mum)).households
+    assert grown.household_id == household.household_id
+    assert len(grown.members) == 3
+
+
+async def test_a_household_dissolves_when_its_people_turn_out_to_be_one(graph_store: GraphStore) -> None:
+    await ingest_lines(graph_store, PARENTS, CONFIG)
+    ids = await one_id_map(graph_store)
+    await admin.merge_profiles(
+        graph_store, CONFIG, ids["phone:+8613900000001"], ids["member_id:M-dad"], actor="ops", reason="one person"
+    )
+    found = await households_of_person(graph_store, CONFIG, "phone:13900000001")
+    assert found.households == ()
+    assert "device_id:family-tablet" in await one_id_map(graph_store)  # one person's tablet again
