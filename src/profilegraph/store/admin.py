@@ -154,9 +154,15 @@ async def link_neighbours(tx: Transaction, key: str) -> list[IdentifierKey]:
 async def add_must_links(
     tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
 ) -> None:
+    await _add_admin_links(tx, ADD_MUST_LINKS, pairs, actor, reason, now)
+
+
+async def _add_admin_links(
+    tx: Transaction, query: LiteralString, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
+) -> None:
+    """Record an admin's MustLinks or CannotLinks, each pair in its canonical orientation."""
     if pairs:
-        rows = [sorted(p) for p in pairs]
-        await run(tx, ADD_MUST_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
+        await run(tx, query, pairs=[sorted(p) for p in pairs], actor=actor, reason=reason, now=now)
 
 
 async def remove_must_links(tx: Transaction, pairs: Collection[tuple[str, str]]) -> None:
@@ -167,9 +173,7 @@ async def remove_must_links(tx: Transaction, pairs: Collection[tuple[str, str]])
 async def add_cannot_links(
     tx: Transaction, pairs: Collection[tuple[str, str]], actor: str, reason: str, now: str
 ) -> None:
-    if pairs:
-        rows = [sorted(p) for p in pairs]
-        await run(tx, ADD_CANNOT_LINKS, pairs=rows, actor=actor, reason=reason, now=now)
+    await _add_admin_links(tx, ADD_CANNOT_LINKS, pairs, actor, reason, now)
 
 
 async def set_admin_block(tx: Transaction, key: str, blocked: bool) -> bool:

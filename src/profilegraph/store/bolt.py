@@ -118,6 +118,17 @@ def _driver_for(endpoint: BoltEndpoint) -> AsyncDriver:
     )
 
 
+async def _open(endpoint: BoltEndpoint) -> tuple[AsyncDriver, GraphProduct]:
+    """A driver for ``endpoint`` and the product answering there; GraphUnavailableError if none does."""
+    driver = _driver_for(endpoint)
+    try:
+        info = await driver.get_server_info()
+    except (ServiceUnavailable, OSError, Neo4jError) as exc:
+        await driver.close()
+        raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
+    return driver, GraphProduct.from_agent(info.agent)
+
+
 class GraphStore:
     """Access to one graph database through a long-lived async driver.
 
@@ -159,14 +170,9 @@ class GraphStore:
             if failed_connection is not None and failed_connection != self._connection:
                 return True  # someone else already moved on
             endpoint = await self._rediscover()
-            driver = _driver_for(endpoint)
-            try:
-                info = await driver.get_server_info()
-            except (ServiceUnavailable, OSError, Neo4jError) as exc:
-                await driver.close()
-                raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
+            driver, product = await _open(endpoint)
             old, self._driver = self._driver, driver
-            self.database, self.product = endpoint.database, GraphProduct.from_agent(info.agent)
+            self.database, self.product = endpoint.database, product
             self._connection += 1
             log.info("reconnected to the graph at %s", endpoint.uri)
         await old.close()
@@ -200,13 +206,8 @@ class GraphStore:
         ``transaction_timeout`` bounds every transaction, retries included: a server that stops
         answering (or drops a message it cannot take) becomes an error, never a hang.
         """
-        driver = _driver_for(endpoint)
-        try:
-            info = await driver.get_server_info()
-        except (ServiceUnavailable, OSError, Neo4jError) as exc:
-            await driver.close()
-            raise GraphUnavailableError(f"The graph database at {endpoint.uri} does not answer: {exc}") from exc
-        return cls(driver, endpoint.database, GraphProduct.from_agent(info.agent), timeout=transaction_timeout)
+        driver, product = await _open(endpoint)
+        return cls(driver, endpoint.database, product, timeout=transaction_timeout)
 
     async def close(self) -> None:
         await self._driver.close()
