@@ -105,6 +105,14 @@ class TestGraph:
             **overrides,
         )
 
+    async def clear(self) -> None:
+        """Delete every node but the schema records and this suite's marker."""
+        store = await GraphStore.connect(self.endpoint)
+        try:
+            await store.execute(CLEAR_DATA)
+        finally:
+            await store.close()
+
     def cli_env(self) -> dict[str, str]:
         """The environment of a ``profilegraph`` child process that uses this graph."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from profilegraph.store.bolt import GraphStore
-from tests.conftest import CLEAR_DATA, TestGraph
+from tests.conftest import TestGraph
 from tests.e2e.test_cli_identity import _cli
 
 CDNOW_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 
 
 async def test_cdnow_load_fit_show_and_map(graph_server: TestGraph) -> None:
-    store = await GraphStore.connect(graph_server.endpoint)
-    await store.execute(CLEAR_DATA)
-    await store.close()
+    await graph_server.clear()
 
     loaded = _cli(graph_server, "clv", "import-cdnow", str(CDNOW_SAMPLE))
     assert loaded.returncode == 0, loaded.stderr
@@ -68,9 +65,7 @@ async def test_cdnow_load_fit_show_and_map(graph_server: TestGraph) -> None:
 
 async def test_a_fit_with_the_default_calibration_end_finishes(graph_server: TestGraph) -> None:
     # Today is years past CDNOW's last order: the long silence that once kept Pareto/NBD from ending.
-    store = await GraphStore.connect(graph_server.endpoint)
-    await store.execute(CLEAR_DATA)
-    await store.close()
+    await graph_server.clear()
     assert _cli(graph_server, "clv", "import-cdnow", str(CDNOW_SAMPLE)).returncode == 0
 
     started = time.monotonic()

@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from profilegraph.store.bolt import GraphStore
-from tests.conftest import CLEAR_DATA, TestGraph
+from tests.conftest import TestGraph
 from tests.identity_events import identify
 
 # The importer's own peak resident memory on this file, Python and its libraries
@@ -53,9 +52,7 @@ def _hostile_file(path: Path) -> tuple[Path, int]:
 async def test_a_hostile_file_finishes_with_its_good_lines_in_and_bounded_memory(
     graph_server: TestGraph, tmp_path: Path
 ) -> None:
-    store = await GraphStore.connect(graph_server.endpoint)
-    await store.execute(CLEAR_DATA)
-    await store.close()
+    await graph_server.clear()
     events, good = _hostile_file(tmp_path / "hostile.ndjson")
     errors, peak = tmp_path / "errors.ndjson", tmp_path / "peak"
 
@@ -90,9 +87,7 @@ async def test_a_hostile_file_finishes_with_its_good_lines_in_and_bounded_memory
 
 
 async def test_warnings_and_rejections_are_listed_apart(graph_server: TestGraph, tmp_path: Path) -> None:
-    store = await GraphStore.connect(graph_server.endpoint)
-    await store.execute(CLEAR_DATA)
-    await store.close()
+    await graph_server.clear()
     clerk_typed = {"type": "phone", "value": "19412345678"}
     events = tmp_path / "events.ndjson"
     events.write_text(

@@ -26,9 +26,7 @@ def _cli(graph: TestGraph, *args: str, stdin: str | None = None) -> subprocess.C
 async def test_import_reports_rejections_writes_them_out_and_export_maps_every_identifier(
     graph_server: TestGraph, tmp_path: Path
 ) -> None:
-    store = await GraphStore.connect(graph_server.endpoint)
-    await store.execute(CLEAR_DATA)
-    await store.close()
+    await graph_server.clear()
     events = tmp_path / "events.ndjson"
     bad = json.dumps(
         {

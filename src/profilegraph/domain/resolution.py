@@ -167,6 +167,17 @@ class Resolution:
         return {key: index for index, cluster in enumerate(self.clusters) for key in cluster}
 
 
+def _adjacency(evidence: Evidence, excluded: frozenset[str]) -> dict[str, set[str]]:
+    """Each identifier's neighbours through evidence links, leaving out ``excluded`` ones."""
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for link in evidence.links:
+        if link.a in excluded or link.b in excluded or link.a not in evidence.nodes or link.b not in evidence.nodes:
+            continue
+        neighbours[link.a].add(link.b)
+        neighbours[link.b].add(link.a)
+    return neighbours
+
+
 def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str]) -> frozenset[str]:
     """Identifiers seen with more than one person: they stay out of every join.
 
@@ -175,11 +186,7 @@ def _shared(evidence: Evidence, config: IdentityConfig, blocked: frozenset[str])
     is also shared once more strong identifiers come near it than one person holds.
     More evidence only adds neighbours, so an identifier shared here stays shared.
     """
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for link in evidence.links:
-        if link.a not in blocked and link.b not in blocked:
-            neighbours[link.a].add(link.b)
-            neighbours[link.b].add(link.a)
+    neighbours = _adjacency(evidence, blocked)
     one_per_person = config.one_per_person_types()
     shared: set[str] = set()
     for key, node in evidence.nodes.items():
@@ -210,11 +217,12 @@ def _household_devices(
 
     The people are the groups that strong evidence alone forms (strong-strong links and
     admin MustLinks). A device touching two or more of them joins them only when it can
-    be one person's: it becomes a household device instead when at least two of those
-    people already have a device of their own (a family tablet beside each member's
-    phone), or when their identifiers together break a type limit (two member cards can
-    never be one person). A device that only one side uses besides this one (a second
-    account signed in on one's own phone) still joins, as the evidence says.
+    be one person's: it becomes a household device instead when it alone holds together
+    at least two parts that are each a whole person (a family tablet beside each
+    member's own phone and accounts), or when the people's identifiers together break a
+    type limit (two member cards can never be one person). A part with a single account
+    or no device of its own (a second account signed in on one's own phone) still joins,
+    as the evidence says.
     """
     nodes = evidence.nodes
 
@@ -223,12 +231,7 @@ def _household_devices(
 
     usable = [key for key, node in nodes.items() if key not in excluded and node.expanded]
     people = _Clusters([k for k in usable if strong(k)], nodes, ())
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for link in evidence.links:
-        if link.a in excluded or link.b in excluded or link.a not in nodes or link.b not in nodes:
-            continue
-        neighbours[link.a].add(link.b)
-        neighbours[link.b].add(link.a)
+    neighbours = _adjacency(evidence, excluded)
     strong_pairs = [(link.a, link.b) for link in evidence.links] + list(evidence.must_links)
     for a, b in strong_pairs:
         if a in people.parent and b in people.parent and (ra := people.find(a)) != (rb := people.find(b)):
