@@ -1,36 +1,29 @@
-"""The Starlette application: lifespan, /graphql, /healthz, /readyz."""
+"""The Starlette application: lifespan, /graphql, /metrics, /healthz, /readyz."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.http.ides import get_graphql_ide_html
 
 from profilegraph import __version__
-from profilegraph.api.context import RequestContext
+from profilegraph.api.auth import Authenticator
+from profilegraph.api.context import ServiceConfig
 from profilegraph.api.graphiql import ASSETS_PATH, graphiql_assets, local_graphiql_html
+from profilegraph.api.http import GraphQLEndpoint
+from profilegraph.api.metrics import CONTENT_TYPE_LATEST, metrics
 from profilegraph.api.schema import build_schema
+from profilegraph.errors import AuthenticationError, GraphError
+from profilegraph.services.credentials import ApiKeyVerifier, TokenVerifier
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
 
 __all__ = ["create_app"]
-
-
-class _GraphQLApp(GraphQL[RequestContext, None]):
-    @property
-    def graphql_ide_html(self) -> str:
-        return local_graphiql_html(super().graphql_ide_html)
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
-        assert isinstance(request, Request)
-        return RequestContext(request=request, runtime=request.app.state.runtime)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -53,25 +46,41 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if status.ready else 503)
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus metrics, for any caller with a credential (a scraper sends a token or an API key)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    try:
+        await authenticator.principal(request)
+    except AuthenticationError as error:
+        return JSONResponse({"error": error.message}, status_code=401, headers={"www-authenticate": "Bearer"})
+    except GraphError:
+        return JSONResponse({"error": "credentials cannot be checked now"}, status_code=503)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    config = ServiceConfig.from_settings(settings)
+    development = settings.environment == "development"
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tokens = TokenVerifier(settings)  # creates the development secret on a first run
         async with open_graph(settings) as runtime:
             app.state.runtime = runtime
+            app.state.authenticator = Authenticator(
+                tokens, ApiKeyVerifier(runtime.store, settings.api_key_cache_seconds)
+            )
             yield
 
-    graphql = _GraphQLApp(
-        build_schema(settings),
-        graphql_ide="graphiql" if settings.environment == "development" else None,
-        allow_queries_via_get=False,
-    )
+    graphiql = local_graphiql_html(get_graphql_ide_html(graphql_ide="graphiql")) if development else None
+    endpoint = GraphQLEndpoint(build_schema(config), config, graphiql)
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/metrics", metrics_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    if settings.environment == "development":
+    if development:
         routes.append(Mount(ASSETS_PATH, app=graphiql_assets(), name="graphiql-assets"))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -12,6 +12,8 @@ same request may succeed if simply sent again::
     ├── MigrationError            a schema migration failed
     ├── InvalidInputError         an input value is invalid (field + reason)
     ├── NotFoundError             the OneID or identifier asked for does not exist
+    ├── AuthenticationError       no credential, or one that does not verify (HTTP 401)
+    ├── ForbiddenError            the caller's role may not do this
     └── GraphError                the graph database failed a request
         ├── GraphUnavailableError     it does not answer (retryable)
         ├── GraphConflictError        concurrent writers kept colliding (retryable)
@@ -27,10 +29,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "AuthenticationError",
     "ConfigurationError",
     "DataDirectoryInUseError",
     "EmbeddedServerError",
     "ErrorCode",
+    "ForbiddenError",
     "GraphConflictError",
     "GraphConstraintError",
     "GraphError",
@@ -58,6 +62,11 @@ class ErrorCode(StrEnum):
     GRAPH_CONSTRAINT = "GRAPH_CONSTRAINT"
     GRAPH_QUERY = "GRAPH_QUERY"
     MODEL_FIT = "MODEL_FIT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    ALREADY_MERGED = "ALREADY_MERGED"
+    TOO_MANY_EVENTS = "TOO_MANY_EVENTS"
+    PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
     # input
     INVALID = "INVALID"
     INVALID_JSON = "INVALID_JSON"
@@ -127,6 +136,16 @@ class ModelFitError(ProfileGraphError):
 
 class NotFoundError(ProfileGraphError):
     code = ErrorCode.NOT_FOUND
+
+
+class AuthenticationError(ProfileGraphError):
+    """No credential, or one that does not verify; the message says which, never the secret."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class ForbiddenError(ProfileGraphError):
+    code = ErrorCode.FORBIDDEN
 
 
 class GraphError(ProfileGraphError):

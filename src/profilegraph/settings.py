@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     query_max_depth: int = Field(default=12, ge=1)
     query_max_aliases: int = Field(default=30, ge=1)
     query_max_tokens: int = Field(default=5000, ge=1)
+    # Largest page a connection serves; the API's documented ceiling is 100.
+    max_page_size: int = Field(default=100, ge=1, le=100)
+    max_request_bytes: int = Field(default=8 << 20, ge=1024)
+    max_events_per_call: int = Field(default=1000, ge=1)
+    # None: on in development, off in production.
+    introspection: bool | None = None
+
+    # Credentials (DESIGN §7). With none of the three keys set, development signs with a
+    # random secret kept in the data directory; production refuses to start.
+    jwt_secret: SecretStr | None = None  # HS256
+    jwt_public_keys: Path | None = None  # RS256: a PEM file of one or more public keys
+    jwt_jwks_file: Path | None = None  # RS256: a JWKS document, keys chosen by ``kid``
+    jwt_audience: str = "profilegraph"
+    jwt_issuer: str | None = None
+    # How long a verified API key is trusted before it is looked up again (a revocation's delay).
+    api_key_cache_seconds: float = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_a_real_graph(self) -> Settings:
@@ -68,7 +84,21 @@ class Settings(BaseSettings):
                 "PROFILEGRAPH_NEO4J_URI is required when PROFILEGRAPH_ENVIRONMENT=production; "
                 "the embedded graph server is for development only"
             )
+        if self.environment == "production" and not self.has_token_keys:
+            raise ValueError(
+                "production needs real token keys: set PROFILEGRAPH_JWT_SECRET (HS256), "
+                "PROFILEGRAPH_JWT_PUBLIC_KEYS or PROFILEGRAPH_JWT_JWKS_FILE (RS256); the generated "
+                "development secret is for development only"
+            )
         return self
+
+    @property
+    def has_token_keys(self) -> bool:
+        return any((self.jwt_secret, self.jwt_public_keys, self.jwt_jwks_file))
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.environment == "development"
 
     @property
     def uses_embedded_server(self) -> bool:

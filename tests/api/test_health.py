@@ -12,6 +12,7 @@ from profilegraph.app import create_app
 from profilegraph.settings import Settings
 from profilegraph.store.embedded import EmbeddedGraphServer
 from profilegraph.store.neo4j_local import LocalNeo4j
+from tests.api.client import bearer
 from tests.conftest import TestGraph
 
 HEALTH = "{ health { version graph { backend reachable migrationsApplied pendingMigrations } } }"
@@ -19,7 +20,7 @@ HEALTH = "{ health { version graph { backend reachable migrationsApplied pending
 
 @pytest.fixture
 def client(graph_server: TestGraph) -> Iterator[TestClient]:
-    with TestClient(create_app(graph_server.settings())) as test_client:
+    with TestClient(create_app(graph_server.settings()), headers=bearer(graph_server.data_dir)) as test_client:
         yield test_client
 
 
@@ -83,7 +84,7 @@ def test_a_repeated_query_is_validated_once(client: TestClient) -> None:
 
 def test_a_query_deeper_than_the_limit_is_refused(graph_server: TestGraph) -> None:
     settings = graph_server.settings(query_max_depth=1)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=bearer(graph_server.data_dir)) as client:
         response = client.post("/graphql", json={"query": "{ health { graph { reachable } } }"})
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
 

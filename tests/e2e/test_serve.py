@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.client import bearer
+
 HEALTH = {"query": "{ health { version graph { reachable migrationsApplied } } }"}
 
 
@@ -65,12 +67,14 @@ def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]
         process.wait()
 
 
-def _wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> dict[str, object]:
+def _wait_for_health(
+    url: str, process: subprocess.Popen[bytes], timeout: float, data_dir: Path
+) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "profilegraph serve exited while starting"
         try:
-            response = httpx.post(f"{url}/graphql", json=HEALTH, timeout=2)
+            response = httpx.post(f"{url}/graphql", json=HEALTH, headers=bearer(data_dir), timeout=2)
             if response.status_code == 200:
                 return dict(response.json()["data"]["health"])
         except httpx.TransportError:
@@ -88,7 +92,7 @@ def test_serve_answers_health_within_30_s_and_sigterm_leaves_no_process(
     serve: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
     process, url, data_dir = serve
-    health = _wait_for_health(url, process, timeout=30)
+    health = _wait_for_health(url, process, timeout=30, data_dir=data_dir)
     assert health["graph"] == {"reachable": True, "migrationsApplied": True}
     java_pid = _java_pid(data_dir)
     assert _alive(java_pid)
@@ -103,7 +107,7 @@ def test_serve_answers_health_within_30_s_and_sigterm_leaves_no_process(
 @pytest.mark.slow
 def test_the_graph_server_dies_with_a_killed_service(serve: tuple[subprocess.Popen[bytes], str, Path]) -> None:
     process, url, data_dir = serve
-    _wait_for_health(url, process, timeout=30)
+    _wait_for_health(url, process, timeout=30, data_dir=data_dir)
     java_pid = _java_pid(data_dir)
 
     process.kill()  # no chance to clean up: the kernel must stop the JVM

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.client import bearer
 from tests.e2e.test_serve import _alive, _free_port, _wait_gone
 from tests.identity_events import identify
 
@@ -182,6 +183,11 @@ def test_a_service_outlives_the_short_command_whose_server_it_borrowed(directory
 
     wait_ready(url)  # the import took its server with it; the service started its own
     assert directory.owner()["pid"] == directory.processes[1].pid
-    health = httpx.post(f"{url}/graphql", json={"query": "{ health { graph { reachable } } }"}, timeout=10)
+    health = httpx.post(
+        f"{url}/graphql",
+        json={"query": "{ health { graph { reachable } } }"},
+        headers=bearer(directory.path),
+        timeout=10,
+    )
     assert health.json()["data"]["health"]["graph"]["reachable"] is True
     assert one_id_count(directory) == 20_000

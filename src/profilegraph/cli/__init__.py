@@ -7,7 +7,7 @@ import logging
 import click
 
 from profilegraph import __version__
-from profilegraph.cli import identity, server
+from profilegraph.cli import access, identity, server
 from profilegraph.cli.clv import clv
 
 __all__ = ["main"]
@@ -27,6 +27,8 @@ def main(verbose: bool) -> None:
 for command in (
     server.serve,
     server.migrate,
+    access.token,
+    access.apikey,
     identity.import_command,
     identity.resolve_command,
     identity.export_command,

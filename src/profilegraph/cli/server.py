@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from profilegraph.cli._common import load_cli_settings, with_graph
+from profilegraph.cli._common import load_cli_settings, run_async, with_graph
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.services.runtime import GraphRuntime
+from profilegraph.errors import ProfileGraphError
+from profilegraph.services.credentials import TokenVerifier
+from profilegraph.services.runtime import GraphRuntime, open_graph
+from profilegraph.settings import Settings
+from profilegraph.store.embedded import EmbeddedGraphServer, running_server
 
 __all__ = ["migrate", "serve"]
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
 @click.option("--host", default=None, help="Interface to listen on [default: PROFILEGRAPH_HOST or 127.0.0.1].")
 @click.option("--port", default=None, type=int, help="Port to listen on [default: PROFILEGRAPH_PORT or 8000].")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share one graph server (the data directory's, or the configured Neo4j).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the GraphQL API (starting the embedded graph server when no Neo4j is configured)."""
     import uvicorn
 
@@ -26,13 +44,56 @@ def serve(host: str | None, port: int | None) -> None:
     logging.getLogger("profilegraph").setLevel(logging.INFO)
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        log_level="info",
-        lifespan="on",
-    )
+    try:
+        TokenVerifier(settings)  # the keys are read (or the development secret made) before anything starts
+    except ProfileGraphError as exc:
+        raise click.ClickException(exc.message) from exc
+    options = {"host": host or settings.host, "port": settings.port if port is None else port, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(settings), lifespan="on", **options)  # type: ignore[arg-type]
+        return
+    with _shared_graph(settings), _shared_metrics():
+        # Each worker builds its app from the same environment and borrows the graph server.
+        uvicorn.run("profilegraph.app:create_app", factory=True, workers=workers, lifespan="on", **options)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _shared_graph(settings: Settings) -> Iterator[None]:
+    """One graph server for every worker, migrated once before they start.
+
+    Without a configured Neo4j, the data directory's server is started here (unless one
+    runs already) and stops when serving ends; each worker finds it through the directory.
+    """
+    server: EmbeddedGraphServer | None = None
+    if settings.uses_embedded_server and running_server(settings.data_dir) is None:
+        server = EmbeddedGraphServer.for_settings(settings)
+        log.info("starting the embedded graph server on %s for the workers", settings.data_dir.resolve())
+        try:
+            server.start()
+        except ProfileGraphError as exc:
+            raise click.ClickException(exc.message) from exc
+    try:
+
+        async def migrate_once() -> None:
+            async with open_graph(settings):
+                pass
+
+        run_async(migrate_once())
+        yield
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """prometheus-client's multiprocess mode: every worker's samples add up in /metrics."""
+    directory = tempfile.mkdtemp(prefix="profilegraph-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @click.command()

@@ -58,10 +58,13 @@ def build_rows(events: Iterable[Event], config: IdentityConfig) -> BatchRows:
                     "first_seen": event.ts,
                     "last_seen": event.ts,
                     "status": status,
+                    "sources": [event.source],
                 }
             else:
                 row["first_seen"] = min(row["first_seen"], event.ts)
                 row["last_seen"] = max(row["last_seen"], event.ts)
+                if event.source not in row["sources"]:
+                    row["sources"].append(event.source)
         # Blocked values are kept as identifiers but never become evidence.
         linkable = sorted(k for k in keys if not config.is_blocked(k))
         for a, b in combinations(linkable, 2):

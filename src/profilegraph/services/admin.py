@@ -6,7 +6,7 @@ the OneIDs it touches and appends an audit entry (who, when, what, why).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import product
 
@@ -23,11 +23,15 @@ from profilegraph.store.resolution import load_component
 
 __all__ = [
     "MergeHistory",
+    "audit_log",
     "block_identifier",
+    "count_audit_entries",
+    "count_conflicts",
     "explain_link",
     "list_conflicts",
     "merge_history",
     "merge_profiles",
+    "record_unmasked_reads",
     "split_profile",
 ]
 
@@ -213,5 +217,44 @@ async def merge_history(store: GraphAccess, one_id: str) -> MergeHistory:
     return await store.read(work)
 
 
-async def list_conflicts(store: GraphAccess, *, status: str = "open", limit: int = 100) -> list[Conflict]:
-    return await admin_store.conflicts(store, status, limit)
+async def list_conflicts(
+    store: GraphAccess, *, status: str = "open", limit: int = 100, after: tuple[str, str] | None = None
+) -> list[Conflict]:
+    """Conflicts of one status, newest first; ``after`` is the (detected_at, id) of the last one seen."""
+    return await admin_store.conflicts(store, status, limit, after)
+
+
+async def count_conflicts(store: GraphAccess, *, status: str = "open") -> int:
+    return await admin_store.conflict_count(store, status)
+
+
+async def audit_log(
+    store: GraphAccess,
+    *,
+    one_id: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
+    after: tuple[str, str] | None = None,
+) -> list[AuditEntry]:
+    """The audit trail, newest first; ``after`` is the (at, audit_id) of the last entry seen."""
+    return await admin_store.audit_log(store, one_id=one_id, action=action, limit=limit, before=after)
+
+
+async def count_audit_entries(store: GraphAccess, *, one_id: str | None = None, action: str | None = None) -> int:
+    return await admin_store.audit_count(store, one_id=one_id, action=action)
+
+
+async def record_unmasked_reads(
+    store: GraphAccess, *, actor: str, reason: str, fields_by_one_id: Mapping[str, Collection[str]]
+) -> None:
+    """Audit personal data served unmasked: one entry per OneID naming the fields read."""
+    if not fields_by_one_id:
+        return
+    await admin_store.record_audits(
+        store,
+        actor=actor,
+        action="read_unmasked",
+        reason=reason,
+        at=utc_now(),
+        entries={one_id: {"fields": sorted(fields)} for one_id, fields in fields_by_one_id.items()},
+    )

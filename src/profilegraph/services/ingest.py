@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import BinaryIO
 
 from profilegraph.domain.events import (
@@ -32,7 +33,16 @@ from profilegraph.services.resolution import resolve_around, resolve_pending, ut
 from profilegraph.store.ingest import claim_events, write_rows
 from profilegraph.store.ports import GraphAccess, Transaction
 
-__all__ = ["IngestReport", "bounded_lines", "ingest_events", "ingest_lines", "problem_record"]
+__all__ = [
+    "EventOutcome",
+    "IngestReport",
+    "Outcome",
+    "bounded_lines",
+    "ingest_call",
+    "ingest_events",
+    "ingest_lines",
+    "problem_record",
+]
 
 DEFAULT_BATCH_SIZE = 500
 # A batch is one transaction whose rows travel in one Bolt message; the embedded
@@ -127,14 +137,14 @@ def _next_batch(
 
 async def _write_batch(
     store: GraphAccess, events: list[Event], rows: BatchRows, config: IdentityConfig, deferred: bool
-) -> int:
-    """Write one batch; return how many of its events were new."""
+) -> set[str]:
+    """Write one batch; return the ids of its events that were new."""
     batch_id = uuid.uuid4().hex
 
-    async def work(tx: Transaction) -> int:
+    async def work(tx: Transaction) -> set[str]:
         fresh_ids = await claim_events(tx, [e.event_id for e in events], batch_id, utc_now())
         if not fresh_ids:
-            return 0
+            return fresh_ids
         fresh_rows = (
             rows
             if len(fresh_ids) == len(events)
@@ -143,7 +153,7 @@ async def _write_batch(
         await write_rows(tx, fresh_rows, pending=deferred)
         if not deferred:
             await resolve_around(tx, fresh_rows.touched_keys, config)
-        return len(fresh_ids)
+        return fresh_ids
 
     return await store.write(work, retry_conflicts=True)
 
@@ -155,7 +165,7 @@ async def _write_or_split(
     rows: BatchRows,
     config: IdentityConfig,
     deferred: bool,
-) -> tuple[int, list[tuple[Problem, str | bytes | None]]]:
+) -> tuple[set[str], list[tuple[Problem, str | bytes | None]]]:
     """Write ``events``; if the graph refuses them, halve until the one it refuses stands alone.
 
     A refusal that validation could not foresee (a value the server will not store)
@@ -168,12 +178,13 @@ async def _write_or_split(
         if len(events) == 1:
             line, raw = batch.origin[events[0].event_id]
             reason = f"the graph refused the event: {error.message}"
-            return 0, [(Rejection(line, events[0].event_id, "$", ErrorCode.WRITE_FAILED, reason), raw)]
+            return set(), [(Rejection(line, events[0].event_id, "$", ErrorCode.WRITE_FAILED, reason), raw)]
     half = len(events) // 2
-    written, refused = 0, []
+    written: set[str] = set()
+    refused: list[tuple[Problem, str | bytes | None]] = []
     for part in (events[:half], events[half:]):
         fresh, problems = await _write_or_split(store, batch, part, build_rows(part, config), config, deferred)
-        written += fresh
+        written |= fresh
         refused.extend(problems)
     return written, refused
 
@@ -205,8 +216,8 @@ async def _ingest(
             refused: list[tuple[Problem, str | bytes | None]] = []
             if batch.events:
                 fresh, refused = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred)
-                report.accepted += fresh
-                report.duplicates += len(batch.events) - fresh - len(refused)
+                report.accepted += len(fresh)
+                report.duplicates += len(batch.events) - len(fresh) - len(refused)
             for problem, raw in sorted([*batch.problems, *refused], key=lambda found: found[0].line):
                 record(problem, raw)
             report.lines += batch.lines
@@ -294,3 +305,65 @@ async def ingest_events(
         for number, raw in enumerate(raw_events, start=1)
     )
     return await _ingest(store, parsed, config, batch_size, None, None, deferred)
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "ACCEPTED"  # new, written, its OneIDs resolved
+    DUPLICATE = "DUPLICATE"  # its event id was ingested before (or earlier in the same call)
+    REJECTED = "REJECTED"  # not written; ``problems`` says why
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    position: int  # from 1, in the order given
+    event_id: str | None
+    outcome: Outcome
+    problems: tuple[Problem, ...] = ()  # the rejection, or the fields left out of an accepted event
+
+
+def _parse_call(
+    raw_events: Sequence[object], config: IdentityConfig, limits: InputLimits, strict: bool
+) -> tuple[list[Event | Rejection], _Batch]:
+    parsed = [parse_or_reject(raw, number, config, limits, strict=strict) for number, raw in enumerate(raw_events, 1)]
+    events: dict[str, Event] = {}
+    origin: dict[str, tuple[int, str | bytes | None]] = {}
+    for number, item in enumerate(parsed, 1):
+        if isinstance(item, Event) and item.event_id not in events:
+            events[item.event_id] = item
+            origin[item.event_id] = (number, None)
+    batch = list(events.values())
+    return parsed, _Batch(len(parsed), batch, build_rows(batch, config), [], 0, origin)
+
+
+async def ingest_call(
+    store: GraphAccess,
+    raw_events: Sequence[object],
+    config: IdentityConfig,
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    strict: bool = False,
+) -> list[EventOutcome]:
+    """The live path: one call's events in one transaction, OneIDs resolved before it returns.
+
+    Each event gets its own outcome, in the order given. A bad event costs only itself;
+    one the graph refuses is found by halving, as in the bulk import.
+    """
+    parsed, batch = await asyncio.to_thread(_parse_call, raw_events, config, limits, strict)
+    fresh: set[str] = set()
+    refused: dict[str, Rejection] = {}
+    if batch.events:
+        fresh, problems = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred=False)
+        refused = {p.event_id: p for p, _ in problems if isinstance(p, Rejection) and p.event_id is not None}
+    outcomes: list[EventOutcome] = []
+    first_position = {event_id: line for event_id, (line, _) in batch.origin.items()}
+    for number, item in enumerate(parsed, 1):
+        if isinstance(item, Rejection):
+            outcomes.append(EventOutcome(number, item.event_id, Outcome.REJECTED, (item,)))
+        elif item.event_id in refused and first_position[item.event_id] == number:
+            rejection = replace(refused[item.event_id], line=number)
+            outcomes.append(EventOutcome(number, item.event_id, Outcome.REJECTED, (rejection,)))
+        elif item.event_id in fresh and first_position[item.event_id] == number:
+            outcomes.append(EventOutcome(number, item.event_id, Outcome.ACCEPTED, tuple(warnings_of(item, number))))
+        else:
+            outcomes.append(EventOutcome(number, item.event_id, Outcome.DUPLICATE))
+    return outcomes

@@ -16,7 +16,10 @@ from profilegraph.store.ports import GraphAccess
 __all__ = [
     "add_cannot_links",
     "add_must_links",
+    "audit_count",
+    "audit_log",
     "audit_of",
+    "conflict_count",
     "conflicts",
     "identifier_state",
     "link_evidence",
@@ -24,6 +27,7 @@ __all__ = [
     "members_of",
     "person_standing",
     "record_audit",
+    "record_audits",
     "redirect_of",
     "remove_must_links",
     "retired_into",
@@ -112,12 +116,41 @@ ORDER BY at
 
 CONFLICTS: LiteralString = """
 MATCH (c:Conflict {status: $status})
+WHERE $before_at IS NULL OR c.detected_at < $before_at OR (c.detected_at = $before_at AND c.conflict_id > $before_id)
 OPTIONAL MATCH (:Identifier {key: c.a})-[:MEMBER_OF]->(pa:Person)
 OPTIONAL MATCH (:Identifier {key: c.b})-[:MEMBER_OF]->(pb:Person)
 RETURN c.conflict_id AS conflict_id, c.a AS a, c.b AS b, c.rule AS rule, c.detail AS detail,
        c.detected_at AS detected_at, pa.one_id AS one_id_a, pb.one_id AS one_id_b
 ORDER BY detected_at DESC, conflict_id
 LIMIT $limit
+"""
+
+CONFLICT_COUNT: LiteralString = """
+MATCH (c:Conflict {status: $status})
+RETURN count(c) AS total
+"""
+
+# Newest first; a page starts after the (at, audit_id) of the previous page's last entry.
+AUDIT_LOG: LiteralString = """
+MATCH (a:AuditEntry)
+WHERE ($one_id IS NULL OR $one_id IN a.one_ids) AND ($action IS NULL OR a.action = $action)
+  AND ($before_at IS NULL OR a.at < $before_at OR (a.at = $before_at AND a.audit_id < $before_id))
+RETURN a.audit_id AS audit_id, a.at AS at, a.actor AS actor, a.action AS action, a.reason AS reason,
+       a.one_ids AS one_ids, a.identifier_keys AS identifier_keys, a.detail AS detail
+ORDER BY at DESC, audit_id DESC
+LIMIT $limit
+"""
+
+AUDIT_COUNT: LiteralString = """
+MATCH (a:AuditEntry)
+WHERE ($one_id IS NULL OR $one_id IN a.one_ids) AND ($action IS NULL OR a.action = $action)
+RETURN count(a) AS total
+"""
+
+RECORD_AUDITS: LiteralString = """
+UNWIND $rows AS r
+CREATE (:AuditEntry {audit_id: r.audit_id, at: $at, actor: $actor, action: $action, reason: $reason,
+                     one_ids: r.one_ids, identifier_keys: [], detail: r.detail})
 """
 
 
@@ -220,22 +253,14 @@ async def redirect_of(tx: Transaction, one_id: str) -> MergeRecord | None:
 
 
 async def audit_of(tx: Transaction, one_id: str) -> list[AuditEntry]:
-    return [
-        AuditEntry(
-            row["audit_id"],
-            row["at"],
-            row["actor"],
-            row["action"],
-            row["reason"],
-            tuple(OneId(o) for o in row["one_ids"] or ()),
-            tuple(IdentifierKey(k) for k in row["identifier_keys"] or ()),
-            json.loads(row["detail"]) if row["detail"] else {},
-        )
-        for row in await run(tx, AUDIT_OF_ONE_ID, one_id=one_id)
-    ]
+    return [_audit_entry(row) for row in await run(tx, AUDIT_OF_ONE_ID, one_id=one_id)]
 
 
-async def conflicts(store: GraphAccess, status: str, limit: int) -> list[Conflict]:
+async def conflicts(
+    store: GraphAccess, status: str, limit: int, before: tuple[str, str] | None = None
+) -> list[Conflict]:
+    """Conflicts of one status, newest first, starting after ``before`` (detected_at, conflict_id)."""
+    before_at, before_id = before or (None, None)
     return [
         Conflict(
             row["conflict_id"],
@@ -247,8 +272,60 @@ async def conflicts(store: GraphAccess, status: str, limit: int) -> list[Conflic
             row["one_id_a"],
             row["one_id_b"],
         )
-        for row in await store.query(CONFLICTS, status=status, limit=limit)
+        for row in await store.query(CONFLICTS, status=status, limit=limit, before_at=before_at, before_id=before_id)
     ]
+
+
+async def conflict_count(store: GraphAccess, status: str) -> int:
+    return int((await store.query(CONFLICT_COUNT, status=status))[0]["total"])
+
+
+def _audit_entry(row: Record) -> AuditEntry:
+    return AuditEntry(
+        row["audit_id"],
+        row["at"],
+        row["actor"],
+        row["action"],
+        row["reason"],
+        tuple(OneId(o) for o in row["one_ids"] or ()),
+        tuple(IdentifierKey(k) for k in row["identifier_keys"] or ()),
+        json.loads(row["detail"]) if row["detail"] else {},
+    )
+
+
+async def audit_log(
+    store: GraphAccess,
+    *,
+    one_id: str | None,
+    action: str | None,
+    limit: int,
+    before: tuple[str, str] | None = None,
+) -> list[AuditEntry]:
+    """Audit entries, newest first, optionally of one OneID or one action."""
+    before_at, before_id = before or (None, None)
+    rows = await store.query(
+        AUDIT_LOG, one_id=one_id, action=action, limit=limit, before_at=before_at, before_id=before_id
+    )
+    return [_audit_entry(row) for row in rows]
+
+
+async def audit_count(store: GraphAccess, *, one_id: str | None, action: str | None) -> int:
+    return int((await store.query(AUDIT_COUNT, one_id=one_id, action=action))[0]["total"])
+
+
+async def record_audits(
+    store: GraphAccess, *, actor: str, action: str, reason: str, at: str, entries: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """One audit entry per OneID in ``entries`` (OneID, or "" for none, -> its detail), in one transaction."""
+    rows = [
+        {
+            "audit_id": uuid.uuid4().hex,
+            "one_ids": [one_id] if one_id else [],
+            "detail": json.dumps(detail, sort_keys=True),
+        }
+        for one_id, detail in sorted(entries.items())
+    ]
+    await store.execute(RECORD_AUDITS, rows=rows, at=at, actor=actor, action=action, reason=reason)
 
 
 async def link_evidence(tx: Transaction, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], LinkEvidence]:

@@ -42,6 +42,7 @@ from profilegraph.errors import (
 )
 from profilegraph.store.embedded import BoltEndpoint
 from profilegraph.store.ports import Transaction, Work
+from profilegraph.store.round_trips import note_round_trip
 
 __all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "run"]
 
@@ -56,6 +57,7 @@ DEFAULT_TIMEOUT = 600.0
 
 
 async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+    note_round_trip()
     result = await tx.run(query, dict(params))
     return [record.data() async for record in result]
 

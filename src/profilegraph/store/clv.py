@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, LiteralString
 
@@ -12,7 +13,7 @@ from profilegraph.domain.rfm import RfmCuts
 from profilegraph.domain.valuation import ClvModel
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileActivity", "activity", "all_activity", "latest_fit", "save_fit"]
+__all__ = ["ProfileActivity", "activity", "activity_of", "all_activity", "latest_fit", "save_fit"]
 
 # An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
 ALL_ORDERS: LiteralString = """
@@ -21,8 +22,9 @@ RETURN DISTINCT p.one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount
 """
 
 ORDERS_OF: LiteralString = """
-MATCH (:Person {one_id: $one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
-RETURN DISTINCT $one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+RETURN DISTINCT one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
 """
 
 ALL_INTERACTION_DAYS: LiteralString = """
@@ -31,8 +33,9 @@ RETURN DISTINCT p.one_id AS one_id, substring(x.ts, 0, 10) AS day
 """
 
 INTERACTION_DAYS_OF: LiteralString = """
-MATCH (:Person {one_id: $one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
-RETURN DISTINCT $one_id AS one_id, substring(x.ts, 0, 10) AS day
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+RETURN DISTINCT one_id, substring(x.ts, 0, 10) AS day
 """
 
 ACTIVE_PERSONS: LiteralString = """
@@ -41,8 +44,9 @@ RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
 """
 
 PERSON_FIRST_SEEN: LiteralString = """
-MATCH (p:Person {one_id: $one_id})<-[:MEMBER_OF]-(i:Identifier)
-RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
+RETURN one_id, min(i.first_seen) AS first_seen
 """
 
 SAVE_FIT: LiteralString = """
@@ -103,11 +107,16 @@ async def all_activity(store: GraphAccess) -> ProfileActivity:
 
 
 async def activity(store: GraphAccess, one_id: str) -> ProfileActivity:
+    return await activity_of(store, [one_id])
+
+
+async def activity_of(store: GraphAccess, one_ids: Sequence[str]) -> ProfileActivity:
+    """The activity of the OneIDs named, in three queries however many they are."""
     return _collect(
         ProfileActivity(),
-        await store.query(ORDERS_OF, one_id=one_id),
-        await store.query(INTERACTION_DAYS_OF, one_id=one_id),
-        await store.query(PERSON_FIRST_SEEN, one_id=one_id),
+        await store.query(ORDERS_OF, one_ids=list(one_ids)),
+        await store.query(INTERACTION_DAYS_OF, one_ids=list(one_ids)),
+        await store.query(PERSON_FIRST_SEEN, one_ids=list(one_ids)),
     )
 
 

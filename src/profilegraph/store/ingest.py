@@ -31,9 +31,10 @@ UPSERT_IDENTIFIERS: LiteralString = """
 UNWIND $rows AS r
 MERGE (i:Identifier {key: r.key})
 ON CREATE SET i.type = r.type, i.value = r.value, i.first_seen = r.first_seen,
-              i.last_seen = r.last_seen, i.status = r.status, i.admin_blocked = false
+              i.last_seen = r.last_seen, i.status = r.status, i.admin_blocked = false, i.sources = r.sources
 ON MATCH SET i.first_seen = CASE WHEN r.first_seen < i.first_seen THEN r.first_seen ELSE i.first_seen END,
-             i.last_seen = CASE WHEN r.last_seen > i.last_seen THEN r.last_seen ELSE i.last_seen END
+             i.last_seen = CASE WHEN r.last_seen > i.last_seen THEN r.last_seen ELSE i.last_seen END,
+             i.sources = coalesce(i.sources, []) + [s IN r.sources WHERE NOT s IN coalesce(i.sources, [])]
 SET i.resolution = CASE WHEN $pending THEN null ELSE i.resolution END
 """
 

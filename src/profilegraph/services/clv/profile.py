@@ -7,13 +7,14 @@ from datetime import date
 
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, lifecycle
-from profilegraph.domain.valuation import ClvFigures, figures, population
+from profilegraph.domain.valuation import ClvFigures, ClvModel, figures, population
 from profilegraph.services.clv._common import churned_since, lifecycle_facts, today
 from profilegraph.services.lookup import find_one_id
 from profilegraph.store import clv as clv_store
+from profilegraph.store.clv import ProfileActivity
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileValue", "profile_value"]
+__all__ = ["ProfileValue", "profile_value", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,28 @@ async def profile_value(
     """A profile's CLV figures and lifecycle, computed on read from the stored fit and its own orders."""
     found = await store.read(lambda tx: find_one_id(tx, config, wanted))
     one_id, redirected = found.one_id, found.redirected
-    as_of = as_of or today()
     model = await clv_store.latest_fit(store)
     activity = await clv_store.activity(store, one_id)
+    clv, stage = value_of(
+        model, activity, one_id, as_of=as_of or today(), horizon_days=horizon_days, lifecycle_config=lifecycle_config
+    )
+    return ProfileValue(one_id, wanted, redirected, clv, stage)
+
+
+def value_of(
+    model: ClvModel | None,
+    activity: ProfileActivity,
+    one_id: str,
+    *,
+    as_of: date,
+    horizon_days: int,
+    lifecycle_config: LifecycleConfig,
+) -> tuple[ClvFigures, Lifecycle]:
+    """One OneID's CLV figures and lifecycle from the fit and its activity (which may hold others too)."""
     bought = [p for p in activity.purchases(one_id) if p[0] <= as_of]
     clv = figures(model, bought, as_of, horizon_days)
     churned = None
     if model is not None and bought:
         churned = churned_since(model, population(model, [bought], as_of), [bought], lifecycle_config.churn_p_alive)[0]
     stage = lifecycle(lifecycle_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
-    return ProfileValue(one_id, wanted, redirected, clv, stage)
+    return clv, stage

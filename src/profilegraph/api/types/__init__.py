@@ -1,0 +1,1 @@
+"""The GraphQL types: read models and payloads as the API serves them."""

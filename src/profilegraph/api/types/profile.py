@@ -1,0 +1,302 @@
+"""The unified profile of one OneID, as the API serves it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+
+from profilegraph.api.context import Info
+from profilegraph.api.types.common import (
+    JSON,
+    Connection,
+    Edge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    shown_key,
+    shown_text,
+)
+from profilegraph.domain.lifecycle import Lifecycle as StageFigures
+from profilegraph.domain.lifecycle import Stage, Tier
+from profilegraph.domain.rfm import RfmScore
+from profilegraph.domain.valuation import ClvFigures
+from profilegraph.errors import InvalidInputError
+from profilegraph.services.profiles import (
+    AttributeValue,
+    FactPage,
+    IdentifierView,
+    InteractionView,
+    OrderView,
+    PersonView,
+    shown_value,
+)
+
+__all__ = ["MAX_HORIZON_DAYS", "LifecycleStage", "Profile", "ValueTier", "profile_of"]
+
+MAX_HORIZON_DAYS = 3650
+
+LifecycleStage = strawberry.enum(Stage, name="LifecycleStage")
+ValueTier = strawberry.enum(Tier, name="ValueTier")
+
+
+@strawberry.type(description="One identifier of the profile; its value is masked without `pii:read`.")
+class Identifier:
+    type: str
+    value: str
+    first_seen: str
+    last_seen: str
+    sources: list[str]
+    status: str = strawberry.field(description="`active`, `shared` (never links people) or `blocked`.")
+
+
+@strawberry.type(description="One attribute value and where it came from.")
+class Attribute:
+    name: str
+    value: Any = strawberry.field(graphql_type=JSON)
+    source: str
+    observed_at: str
+
+
+@strawberry.type
+class Product:
+    sku: str
+    properties: Any = strawberry.field(graphql_type=JSON, description="The catalog record's properties.")
+
+
+@strawberry.type
+class OrderItem:
+    sku: str
+    quantity: float
+    price: float
+    product: Product
+
+
+@strawberry.type
+class Order:
+    order_id: str
+    at: str
+    amount: float
+    currency: str | None
+    channel: str | None
+    source: str | None
+    items: list[OrderItem]
+
+
+@strawberry.type
+class Interaction:
+    event_id: str
+    at: str
+    kind: str
+    source: str | None
+    content_id: str | None
+    content: Any = strawberry.field(graphql_type=JSON | None)
+    channel: str | None
+
+
+@strawberry.type
+class Rfm:
+    recency: int = strawberry.field(description="Days since the last purchase.")
+    frequency: int = strawberry.field(description="Purchase days.")
+    monetary: float = strawberry.field(description="Average spend per purchase day.")
+    r_score: int
+    f_score: int
+    m_score: int
+    segment: str
+
+
+@strawberry.type(description="Customer value from the newest CLV fit and the profile's own orders.")
+class Clv:
+    one_id: strawberry.Private[str]
+    fitted_at: str | None
+    historic: float = strawberry.field(description="What the customer has spent so far.")
+    p_alive: float | None = strawberry.field(description="Probability the customer is still active (BG/NBD).")
+    rfm: Rfm | None
+
+    @strawberry.field(description="Discounted CLV over the horizon (default PROFILEGRAPH_CLV_HORIZON_DAYS).")
+    async def predicted(self, info: Info, horizon_days: int | None = None) -> float | None:
+        figures, _ = await _value(info, self.one_id, horizon_days)
+        return figures.predicted
+
+    @strawberry.field(description="Expected purchases over the horizon.")
+    async def expected_purchases(self, info: Info, horizon_days: int | None = None) -> float | None:
+        figures, _ = await _value(info, self.one_id, horizon_days)
+        return figures.expected_purchases
+
+
+@strawberry.type
+class Lifecycle:
+    stage: LifecycleStage  # type: ignore[valid-type]
+    since: date
+    tier: ValueTier  # type: ignore[valid-type]
+
+
+@strawberry.type
+class MergedFrom:
+    one_id: str
+    at: str
+    reason: str
+
+
+async def _value(info: Info, one_id: str, horizon_days: int | None) -> tuple[ClvFigures, StageFigures]:
+    loaders = info.context.loaders
+    horizon = loaders.default_horizon if horizon_days is None else horizon_days
+    if not 1 <= horizon <= MAX_HORIZON_DAYS:
+        raise InvalidInputError(f"horizonDays is between 1 and {MAX_HORIZON_DAYS}", field="horizonDays")
+    return await loaders.values(horizon).load(one_id)
+
+
+def _fact_page(info: Info, first: int, after: str | None) -> FactPage:
+    size = page_size(info, first)
+    cursor = decode_cursor(after, 2)
+    # one more than asked tells whether another page follows
+    return FactPage(size + 1, *(cursor or (None, None)))
+
+
+def _rfm(score: RfmScore | None) -> Rfm | None:
+    if score is None:
+        return None
+    return Rfm(
+        recency=score.recency_days,
+        frequency=score.frequency,
+        monetary=score.monetary,
+        r_score=score.r,
+        f_score=score.f,
+        m_score=score.m,
+        segment=score.segment,
+    )
+
+
+@strawberry.type(description="The unified profile of one OneID.")
+class Profile:
+    person: strawberry.Private[PersonView]
+    redirected_from: str | None = strawberry.field(
+        description="The retired OneID the caller asked for, when it now answers as this one."
+    )
+
+    @strawberry.field
+    def one_id(self) -> strawberry.ID:
+        return strawberry.ID(self.person.one_id)
+
+    @strawberry.field
+    def created_at(self) -> str | None:
+        return self.person.created_at
+
+    @strawberry.field
+    def updated_at(self) -> str | None:
+        return self.person.updated_at
+
+    @strawberry.field(description="The OneIDs merged into this one, oldest first.")
+    def merged_from(self) -> list[MergedFrom]:
+        return [MergedFrom(one_id=o, at=at, reason=reason) for o, at, reason in self.person.merged_from]
+
+    @strawberry.field
+    async def identifiers(self, info: Info) -> list[Identifier]:
+        views: list[IdentifierView] = await info.context.loaders.identifiers.load(self.person.one_id)
+        return [self._identifier(info, view) for view in views]
+
+    def _identifier(self, info: Info, view: IdentifierView) -> Identifier:
+        shown = shown_key(info, view.key, self.person.one_id)
+        status = "blocked" if view.admin_blocked else view.status
+        return Identifier(
+            type=view.type,
+            value=shown.partition(":")[2],
+            first_seen=view.first_seen,
+            last_seen=view.last_seen,
+            sources=list(view.sources),
+            status=status,
+        )
+
+    @strawberry.field(
+        description="The surviving value of each attribute (the most recent), or with `history` every value observed."
+    )
+    async def attributes(self, info: Info, names: list[str] | None = None, history: bool = False) -> list[Attribute]:
+        values: list[AttributeValue] = await info.context.loaders.attributes.load(self.person.one_id)
+        wanted = set(names) if names is not None else None
+        seen: set[str] = set()
+        result = []
+        for value in values:  # newest first
+            if (wanted is not None and value.name not in wanted) or (not history and value.name in seen):
+                continue
+            seen.add(value.name)
+            shown = shown_text(info, shown_value(value.value), self.person.one_id, f"attributes.{value.name}")
+            result.append(Attribute(name=value.name, value=shown, source=value.source, observed_at=value.observed_at))
+        return sorted(result, key=lambda a: a.name) if not history else result
+
+    @strawberry.field(description="Orders, newest first.")
+    async def orders(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Order]:
+        page = _fact_page(info, first, after)
+        views: list[OrderView] = await info.context.loaders.orders(page).load(self.person.one_id)
+        shown = views[: page.limit - 1]
+        edges = [Edge(cursor=encode_cursor(v.ts, v.order_id), node=_order(v)) for v in shown]
+        one_id = self.person.one_id
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(views) >= page.limit, end_cursor=edges[-1].cursor if edges else None),
+            count_total=lambda: info.context.loaders.order_total.load(one_id),
+        )
+
+    @strawberry.field(description="Interactions (views, clicks, visits), newest first.")
+    async def interactions(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Interaction]:
+        page = _fact_page(info, first, after)
+        views: list[InteractionView] = await info.context.loaders.interactions(page).load(self.person.one_id)
+        shown = views[: page.limit - 1]
+        edges = [
+            Edge(
+                cursor=encode_cursor(v.ts, v.event_id),
+                node=Interaction(
+                    event_id=v.event_id,
+                    at=v.ts,
+                    kind=v.kind,
+                    source=v.source,
+                    content_id=v.content_id,
+                    content=v.content,
+                    channel=v.channel_code,
+                ),
+            )
+            for v in shown
+        ]
+        one_id = self.person.one_id
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(views) >= page.limit, end_cursor=edges[-1].cursor if edges else None),
+            count_total=lambda: info.context.loaders.interaction_total.load(one_id),
+        )
+
+    @strawberry.field
+    async def clv(self, info: Info) -> Clv:
+        figures, _ = await _value(info, self.person.one_id, None)
+        return Clv(
+            one_id=self.person.one_id,
+            fitted_at=figures.fitted_at,
+            historic=figures.historic,
+            p_alive=figures.p_alive,
+            rfm=_rfm(figures.rfm),
+        )
+
+    @strawberry.field
+    async def lifecycle(self, info: Info) -> Lifecycle:
+        _, stage = await _value(info, self.person.one_id, None)
+        return Lifecycle(stage=stage.stage, since=stage.since, tier=stage.tier)
+
+
+def _order(view: OrderView) -> Order:
+    return Order(
+        order_id=view.order_id,
+        at=view.ts,
+        amount=view.amount,
+        currency=view.currency,
+        channel=view.channel,
+        source=view.source,
+        items=[
+            OrderItem(sku=i.sku, quantity=i.qty, price=i.price, product=Product(sku=i.sku, properties=i.product))
+            for i in view.items
+        ],
+    )
+
+
+def profile_of(person: PersonView, asked: str | None = None) -> Profile:
+    """The profile for an active Person; ``asked`` is the retired OneID the caller named, if any."""
+    return Profile(person=person, redirected_from=asked if asked and asked != person.one_id else None)

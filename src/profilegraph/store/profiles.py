@@ -1,0 +1,217 @@
+"""Profile reads, each for many OneIDs at once: the queries behind the API's DataLoaders.
+
+Every function takes a list of keys and answers for all of them in one query, so a
+page of profiles costs the same number of round trips as one profile.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+from profilegraph.store.bolt import Record
+from profilegraph.store.ports import GraphAccess
+
+__all__ = [
+    "FactPage",
+    "ProfileFilterRows",
+    "attributes_of",
+    "identifiers_of",
+    "interaction_counts",
+    "interactions_of",
+    "merged_from",
+    "one_ids_by_identifier",
+    "one_ids_by_order",
+    "order_counts",
+    "orders_of",
+    "persons",
+    "profile_rows",
+]
+
+PERSONS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (p:Person {one_id: one_id})
+OPTIONAL MATCH (p)-[:MERGED_INTO*1..32]->(q:Person {status: 'active'})
+RETURN one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at, q.one_id AS current
+"""
+
+MERGED_FROM: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (old:Person)-[m:MERGED_INTO]->(:Person {one_id: one_id})
+RETURN one_id, old.one_id AS retired, m.at AS at, m.reason AS reason
+ORDER BY at, retired
+"""
+
+BY_IDENTIFIER: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Identifier {key: key})-[:MEMBER_OF]->(p:Person)
+RETURN key, p.one_id AS one_id
+"""
+
+# An order carried by identifiers of two OneIDs belongs to both; the oldest OneID answers.
+BY_ORDER: LiteralString = """
+UNWIND $order_ids AS order_id
+MATCH (:Order {order_id: order_id})-[:BY]->(:Identifier)-[:MEMBER_OF]->(p:Person)
+RETURN order_id, p.one_id AS one_id, p.created_at AS created_at
+ORDER BY created_at, one_id
+"""
+
+IDENTIFIERS_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (i:Identifier)-[:MEMBER_OF]->(:Person {one_id: one_id})
+RETURN one_id, i.key AS key, i.type AS type, i.value AS value, i.first_seen AS first_seen,
+       i.last_seen AS last_seen, i.status AS status, i.admin_blocked AS admin_blocked, i.sources AS sources
+ORDER BY one_id, key
+"""
+
+ATTRIBUTES_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (a:Attribute)-[:BY]->(:Identifier)-[:MEMBER_OF]->(:Person {one_id: one_id})
+RETURN DISTINCT one_id, a.event_id AS event_id, a.name AS name, a.value AS value, a.source AS source, a.ts AS ts
+"""
+
+# Newest first; a page starts after the (ts, order_id) of the previous page's last order.
+ORDERS_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+WITH DISTINCT one_id, o
+WHERE $before_ts IS NULL OR o.ts < $before_ts OR (o.ts = $before_ts AND o.order_id < $before_id)
+WITH one_id, o
+ORDER BY o.ts DESC, o.order_id DESC
+WITH one_id, collect(o)[0..$limit] AS page
+UNWIND page AS o
+OPTIONAL MATCH (o)-[c:CONTAINS]->(product:Product)
+RETURN one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount, o.currency AS currency,
+       o.channel AS channel, o.source AS source,
+       collect(CASE WHEN product IS NULL THEN null
+               ELSE {sku: product.sku, qty: c.qty, price: c.price, product: properties(product)} END) AS items
+"""
+
+ORDER_COUNTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+RETURN one_id, count(DISTINCT o) AS total
+"""
+
+INTERACTIONS_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+WITH DISTINCT one_id, x
+WHERE $before_ts IS NULL OR x.ts < $before_ts OR (x.ts = $before_ts AND x.event_id < $before_id)
+WITH one_id, x
+ORDER BY x.ts DESC, x.event_id DESC
+WITH one_id, collect(x)[0..$limit] AS page
+UNWIND page AS x
+OPTIONAL MATCH (x)-[:ON]->(content:Content)
+OPTIONAL MATCH (x)-[:VIA]->(channel:Channel)
+RETURN one_id, x.event_id AS event_id, x.ts AS ts, x.kind AS kind, x.source AS source,
+       content.content_id AS content_id, properties(content) AS content, channel.code AS channel_code,
+       properties(channel) AS channel
+"""
+
+INTERACTION_COUNTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+RETURN one_id, count(DISTINCT x) AS total
+"""
+
+# What the identity filters of an audience read: one row per active OneID.
+PROFILE_ROWS: LiteralString = """
+MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
+RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen, max(i.last_seen) AS last_seen,
+       collect(DISTINCT i.type) AS types, collect(i.sources) AS sources
+"""
+
+
+def _group(rows: Sequence[Record], field: str = "one_id") -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for row in rows:
+        grouped[row[field]].append(row)
+    return grouped
+
+
+async def persons(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, Record]:
+    """OneID -> its Person (status, created_at, updated_at, and ``current`` when retired)."""
+    return {row["one_id"]: row for row in await store.query(PERSONS, one_ids=list(one_ids))}
+
+
+async def merged_from(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
+    return _group(await store.query(MERGED_FROM, one_ids=list(one_ids)))
+
+
+async def one_ids_by_identifier(store: GraphAccess, keys: Sequence[str]) -> dict[str, str]:
+    return {row["key"]: row["one_id"] for row in await store.query(BY_IDENTIFIER, keys=list(keys))}
+
+
+async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for row in await store.query(BY_ORDER, order_ids=list(order_ids)):
+        found.setdefault(row["order_id"], row["one_id"])
+    return found
+
+
+async def identifiers_of(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
+    return _group(await store.query(IDENTIFIERS_OF, one_ids=list(one_ids)))
+
+
+async def attributes_of(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
+    return _group(await store.query(ATTRIBUTES_OF, one_ids=list(one_ids)))
+
+
+@dataclass(frozen=True)
+class FactPage:
+    """Where a page of orders or interactions starts: after this (ts, id), or at the newest."""
+
+    limit: int
+    before_ts: str | None = None
+    before_id: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"limit": self.limit, "before_ts": self.before_ts, "before_id": self.before_id}
+
+
+def _newest_first(rows: list[Record], id_field: str) -> list[Record]:
+    return sorted(rows, key=lambda row: (row["ts"], row[id_field]), reverse=True)
+
+
+async def orders_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:
+    grouped = _group(await store.query(ORDERS_OF, one_ids=list(one_ids), **page.params()))
+    return {one_id: _newest_first(rows, "order_id") for one_id, rows in grouped.items()}
+
+
+async def order_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
+    return {row["one_id"]: int(row["total"]) for row in await store.query(ORDER_COUNTS, one_ids=list(one_ids))}
+
+
+async def interactions_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:
+    grouped = _group(await store.query(INTERACTIONS_OF, one_ids=list(one_ids), **page.params()))
+    return {one_id: _newest_first(rows, "event_id") for one_id, rows in grouped.items()}
+
+
+async def interaction_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
+    return {row["one_id"]: int(row["total"]) for row in await store.query(INTERACTION_COUNTS, one_ids=list(one_ids))}
+
+
+@dataclass(frozen=True)
+class ProfileFilterRows:
+    one_id: str
+    first_seen: str
+    last_seen: str
+    types: frozenset[str]
+    sources: frozenset[str]
+
+
+async def profile_rows(store: GraphAccess) -> list[ProfileFilterRows]:
+    """Every active OneID with what the identity filters of an audience read."""
+    return [
+        ProfileFilterRows(
+            row["one_id"],
+            row["first_seen"],
+            row["last_seen"],
+            frozenset(row["types"]),
+            frozenset(source for sources in row["sources"] for source in sources or ()),
+        )
+        for row in await store.query(PROFILE_ROWS)
+    ]
