@@ -67,9 +67,7 @@ def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]
         process.wait()
 
 
-def _wait_for_health(
-    url: str, process: subprocess.Popen[bytes], timeout: float, data_dir: Path
-) -> dict[str, object]:
+def _wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float, data_dir: Path) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "profilegraph serve exited while starting"

@@ -157,7 +157,7 @@ class GraphQLEndpoint:
         media = _accepted_media(request)
         params = await self._params(request)
         query, variables, operation_name = params
-        outcome.operation = metrics.operation_label(operation_name)
+        outcome.operation = metrics.operation_label(operation_name or _sole_operation_name(query))
         context = RequestContext(request, runtime, self._config, principal, request_id)
         allowed = (OperationType.QUERY,) if request.method == "GET" else (OperationType.QUERY, OperationType.MUTATION)
         try:
@@ -282,6 +282,15 @@ def _caller(principal: Principal | None) -> str | None:
     if principal.credential == "apikey":
         return principal.name
     return "sub:" + hashlib.sha256(principal.name.encode()).hexdigest()[:12]
+
+
+_OPERATION = re.compile(r"(?:^|[\s}])(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _sole_operation_name(query: str | None) -> str | None:
+    """The name of the document's one named operation, for labelling; None if it is not that simple."""
+    names = _OPERATION.findall(query or "")
+    return names[0] if len(names) == 1 else None
 
 
 def _decoded(text: str, name: str) -> Any:

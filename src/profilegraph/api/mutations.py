@@ -13,7 +13,7 @@ import strawberry
 
 from profilegraph.api.context import Info
 from profilegraph.api.permissions import CanAdminister, CanIngest
-from profilegraph.api.queries import load_profile
+from profilegraph.api.queries import load_profile, load_profiles
 from profilegraph.api.types.common import JSON, UserError, shown_key, user_error
 from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.profile import Profile
@@ -205,7 +205,7 @@ def build_mutation(config: IdentityConfig, identity: IdentityTypes) -> type:
             change, errors = await _attempt(work)
             if change is None:
                 return SplitProfilePayload(profiles=[], audit_id=None, errors=errors)
-            profiles = [await load_profile(info, o) for o in sorted(set(filter(None, change.one_ids.values())))]
+            profiles = await load_profiles(info, sorted(set(filter(None, change.one_ids.values()))))
             return SplitProfilePayload(
                 profiles=[p for p in profiles if p is not None], audit_id=change.audit_id, errors=[]
             )

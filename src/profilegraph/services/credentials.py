@@ -170,9 +170,20 @@ class TokenVerifier:
                 failure = exc
                 continue
             except jwt.PyJWTError as exc:
-                raise AuthenticationError(f"the bearer token was refused: {exc}") from exc
+                raise AuthenticationError(f"the bearer token was refused: {self._reason(exc)}") from exc
             return _principal(claims)
         raise AuthenticationError(f"the bearer token was refused: {failure}")
+
+    def _reason(self, error: jwt.PyJWTError) -> str:
+        if isinstance(error, jwt.ExpiredSignatureError):
+            return "it has expired; ask for a new one"
+        if isinstance(error, jwt.InvalidAudienceError):
+            return f"its audience is not {self._audience!r} (PROFILEGRAPH_JWT_AUDIENCE)"
+        if isinstance(error, jwt.InvalidIssuerError):
+            return f"its issuer is not {self._issuer!r} (PROFILEGRAPH_JWT_ISSUER)"
+        if isinstance(error, jwt.MissingRequiredClaimError):
+            return f"it has no {error.claim!r} claim"
+        return str(error)
 
 
 def _read_public_keys(path: Path) -> list[Any]:

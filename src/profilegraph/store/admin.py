@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Collection, Mapping
 from typing import Any, LiteralString
@@ -154,6 +155,12 @@ CREATE (:AuditEntry {audit_id: r.audit_id, at: $at, actor: $actor, action: $acti
 """
 
 
+def new_audit_id() -> str:
+    """An id that sorts in the order entries were written: the audit trail's timestamps have
+    whole seconds, and entries of the same second are listed by id."""
+    return f"{time.time_ns():016x}{uuid.uuid4().hex[:12]}"
+
+
 def _merge(row: Record) -> MergeRecord:
     return MergeRecord(OneId(row["retired"]), OneId(row["survivor"]), row["at"], row["reason"])
 
@@ -225,7 +232,7 @@ async def record_audit(
     detail: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry to the audit trail; entries are never updated or deleted."""
-    audit_id = uuid.uuid4().hex
+    audit_id = new_audit_id()
     await run(
         tx,
         RECORD_AUDIT,
@@ -319,7 +326,7 @@ async def record_audits(
     """One audit entry per OneID in ``entries`` (OneID, or "" for none, -> its detail), in one transaction."""
     rows = [
         {
-            "audit_id": uuid.uuid4().hex,
+            "audit_id": new_audit_id(),
             "one_ids": [one_id] if one_id else [],
             "detail": json.dumps(detail, sort_keys=True),
         }
