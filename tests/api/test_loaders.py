@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from profilegraph.store.round_trips import counting
+from profilegraph.round_trips import counting
 from tests.api.client import Api
 from tests.api.events import identify, order
 

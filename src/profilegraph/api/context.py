@@ -51,7 +51,7 @@ class RequestContext:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.runtime.store, self.config.settings, self.config.lifecycle)
+        return Loaders(self.runtime, self.config.settings, self.config.lifecycle)
 
     def note_pii_read(self, one_id: str, what: str) -> None:
         self.pii_reads[one_id].add(what)

@@ -21,17 +21,17 @@ class GraphHealth:
 @strawberry.type
 class Health:
     version: str
-    graph: GraphHealth
 
-
-async def resolve_health(info: Info) -> Health:
-    status = await info.context.runtime.status()
-    return Health(
-        version=__version__,
-        graph=GraphHealth(
+    @strawberry.field(description="Asks the graph: only when this field is requested.")
+    async def graph(self, info: Info) -> GraphHealth:
+        status = await info.context.runtime.status()
+        return GraphHealth(
             backend=status.backend,
             reachable=status.reachable,
             migrations_applied=status.ready,
             pending_migrations=list(status.migrations.pending) if status.migrations else [],
-        ),
-    )
+        )
+
+
+def resolve_health() -> Health:
+    return Health(version=__version__)

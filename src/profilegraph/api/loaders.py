@@ -25,9 +25,8 @@ from profilegraph.services.profiles import (
     OrderView,
     PersonView,
 )
+from profilegraph.services.runtime import GraphRuntime
 from profilegraph.settings import Settings
-from profilegraph.store import clv as clv_store
-from profilegraph.store.ports import GraphAccess
 
 __all__ = ["Loaders"]
 
@@ -43,7 +42,8 @@ def _loader(load: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, 
 
 
 class Loaders:
-    def __init__(self, store: GraphAccess, settings: Settings, lifecycle_config: LifecycleConfig) -> None:
+    def __init__(self, runtime: GraphRuntime, settings: Settings, lifecycle_config: LifecycleConfig) -> None:
+        store = runtime.store
         self._store = store
         self._settings = settings
         self._lifecycle = lifecycle_config
@@ -63,7 +63,7 @@ class Loaders:
         self._model: DataLoader[str, ClvModel | None] = _loader(self._latest_fit)
 
     async def _latest_fit(self, keys: list[str]) -> list[ClvModel | None]:
-        model = await clv_store.latest_fit(self._store)
+        model = await profiles.latest_model(self._store)
         return [model for _ in keys]
 
     def orders(self, page: FactPage) -> DataLoader[str, list[OrderView]]:

@@ -12,7 +12,7 @@ import re
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
-from profilegraph.store.round_trips import on_round_trip
+from profilegraph.round_trips import on_round_trip
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "metrics"]
 

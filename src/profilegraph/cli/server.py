@@ -7,17 +7,15 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import click
 
-from profilegraph.cli._common import load_cli_settings, run_async, with_graph
+from profilegraph.cli._common import load_cli_settings, with_graph
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import ProfileGraphError
 from profilegraph.services.credentials import TokenVerifier
-from profilegraph.services.runtime import GraphRuntime, open_graph
-from profilegraph.settings import Settings
-from profilegraph.store.embedded import EmbeddedGraphServer, running_server
+from profilegraph.services.runtime import GraphRuntime, shared_graph_server
 
 __all__ = ["migrate", "serve"]
 
@@ -48,41 +46,24 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         TokenVerifier(settings)  # the keys are read (or the development secret made) before anything starts
     except ProfileGraphError as exc:
         raise click.ClickException(exc.message) from exc
-    options = {"host": host or settings.host, "port": settings.port if port is None else port, "log_level": "info"}
+    # Every request already writes its own structured line (profilegraph.requests).
+    options = {
+        "host": host or settings.host,
+        "port": settings.port if port is None else port,
+        "log_level": "info",
+        "access_log": False,
+    }
     if workers == 1:
         uvicorn.run(create_app(settings), lifespan="on", **options)  # type: ignore[arg-type]
         return
-    with _shared_graph(settings), _shared_metrics():
-        # Each worker builds its app from the same environment and borrows the graph server.
-        uvicorn.run("profilegraph.app:create_app", factory=True, workers=workers, lifespan="on", **options)  # type: ignore[arg-type]
-
-
-@contextmanager
-def _shared_graph(settings: Settings) -> Iterator[None]:
-    """One graph server for every worker, migrated once before they start.
-
-    Without a configured Neo4j, the data directory's server is started here (unless one
-    runs already) and stops when serving ends; each worker finds it through the directory.
-    """
-    server: EmbeddedGraphServer | None = None
-    if settings.uses_embedded_server and running_server(settings.data_dir) is None:
-        server = EmbeddedGraphServer.for_settings(settings)
-        log.info("starting the embedded graph server on %s for the workers", settings.data_dir.resolve())
+    with ExitStack() as stack:
         try:
-            server.start()
+            stack.enter_context(shared_graph_server(settings))
         except ProfileGraphError as exc:
             raise click.ClickException(exc.message) from exc
-    try:
-
-        async def migrate_once() -> None:
-            async with open_graph(settings):
-                pass
-
-        run_async(migrate_once())
-        yield
-    finally:
-        if server is not None:
-            server.stop()
+        stack.enter_context(_shared_metrics())
+        # Each worker builds its app from the same environment and borrows the graph server.
+        uvicorn.run("profilegraph.app:create_app", factory=True, workers=workers, lifespan="on", **options)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -36,6 +36,7 @@ __all__ = [
     "audience",
     "identifiers",
     "interactions",
+    "latest_model",
     "one_ids_by_identifier",
     "one_ids_by_order",
     "orders",
@@ -223,6 +224,11 @@ async def order_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
 async def interaction_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
     found = await profile_store.interaction_counts(store, one_ids)
     return [found.get(one_id, 0) for one_id in one_ids]
+
+
+async def latest_model(store: GraphAccess) -> ClvModel | None:
+    """The newest CLV fit, which every profile's figures are computed from."""
+    return await clv_store.latest_fit(store)
 
 
 async def values(

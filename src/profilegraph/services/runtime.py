@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from profilegraph.errors import DataDirectoryInUseError, GraphUnavailableError, ProfileGraphError
@@ -15,7 +15,7 @@ from profilegraph.store.bolt import GraphStore
 from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer, bolt_answers, running_server
 from profilegraph.store.migrate import Migration, MigrationStatus, apply_migrations, migration_status
 
-__all__ = ["GraphRuntime", "GraphStatus", "open_graph"]
+__all__ = ["GraphRuntime", "GraphStatus", "open_graph", "shared_graph_server"]
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +141,28 @@ async def open_graph(settings: Settings, *, migrate: bool = True) -> AsyncIterat
         owned = runtime.server if runtime is not None else server
         if owned is not None:
             owned.stop()
+
+
+@contextmanager
+def shared_graph_server(settings: Settings) -> Iterator[None]:
+    """One graph server for several processes (``serve --workers N``), migrated once before they start.
+
+    Without a configured Neo4j, the data directory's server is started here (unless one
+    runs already) and stops when the block ends; each process finds it through the directory.
+    """
+    server: EmbeddedGraphServer | None = None
+    if settings.uses_embedded_server and running_server(settings.data_dir) is None:
+        server = EmbeddedGraphServer.for_settings(settings)
+        log.info("starting the embedded graph server on %s for the workers", settings.data_dir.resolve())
+        server.start()
+    try:
+
+        async def migrate_once() -> None:
+            async with open_graph(settings):
+                pass
+
+        asyncio.run(migrate_once())
+        yield
+    finally:
+        if server is not None:
+            server.stop()

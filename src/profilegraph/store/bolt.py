@@ -40,9 +40,9 @@ from profilegraph.errors import (
     GraphQueryError,
     GraphUnavailableError,
 )
+from profilegraph.round_trips import note_round_trip
 from profilegraph.store.embedded import BoltEndpoint
 from profilegraph.store.ports import Transaction, Work
-from profilegraph.store.round_trips import note_round_trip
 
 __all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "run"]
 
