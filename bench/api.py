@@ -173,12 +173,17 @@ def serving(data_dir: Path, workers: int) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         log.close()
 
 
 _COMMON_LUA = """
-local errors = 0
+wrk.method = "POST"
+errors = 0  -- a global: done() reads each thread's count with thread:get
 local threads = {}
 setup = function(thread)
   table.insert(threads, thread)
@@ -192,7 +197,7 @@ end
 done = function(summary, latency, requests)
   local failed = 0
   for _, thread in ipairs(threads) do
-    failed = failed + thread:get("errors")
+    failed = failed + (thread:get("errors") or 0)
   end
   io.write(string.format('{"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "failed": %d, "socket_errors": %d}\\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, failed,

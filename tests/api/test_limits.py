@@ -111,7 +111,7 @@ def test_an_internal_error_is_masked_and_logged_with_its_request_id(
         raise RuntimeError("secret internals: /etc/profilegraph/keys")
 
     api.ingest(alice())
-    monkeypatch.setattr(profiles, "one_ids_by_identifier", broken)
+    monkeypatch.setattr(profiles, "persons_by_identifier", broken)
     with caplog.at_level(logging.ERROR):
         response = api.post(PROFILE, headers={"X-Request-Id": "req-123"})
     error = response.json()["errors"][0]

@@ -35,6 +35,7 @@ def test_fifty_profiles_cost_no_more_round_trips_than_five(api: Api) -> None:
         assert all(e["node"]["orders"]["totalCount"] == 6 for e in page)
         return trips.count
 
+    round_trips(1)  # the newest CLV fit is then kept for a few seconds, for both pages alike
     small, large = round_trips(5), round_trips(50)
     assert small > 0
     assert large == small, (small, large)

@@ -14,16 +14,15 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig
-from profilegraph.domain.valuation import ClvFigures, ClvModel
+from profilegraph.domain.valuation import ClvFigures
 from profilegraph.services import profiles
 from profilegraph.services.clv._common import today
 from profilegraph.services.profiles import (
-    AttributeValue,
     FactPage,
-    IdentifierView,
     InteractionView,
     OrderView,
     PersonView,
+    ValueInputs,
 )
 from profilegraph.services.runtime import GraphRuntime
 from profilegraph.settings import Settings
@@ -49,22 +48,22 @@ class Loaders:
         self._lifecycle = lifecycle_config
         self.as_of: date = today()
         self.person: DataLoader[str, PersonView | None] = _loader(lambda ids: profiles.persons(store, ids))
-        self.by_identifier: DataLoader[str, str | None] = _loader(
-            lambda keys: profiles.one_ids_by_identifier(store, keys)
-        )
+        self.by_identifier: DataLoader[str, PersonView | None] = _loader(self._persons_by_identifier)
         self.by_order: DataLoader[str, str | None] = _loader(lambda ids: profiles.one_ids_by_order(store, ids))
-        self.identifiers: DataLoader[str, list[IdentifierView]] = _loader(lambda ids: profiles.identifiers(store, ids))
-        self.attributes: DataLoader[str, list[AttributeValue]] = _loader(lambda ids: profiles.attributes(store, ids))
         self.order_total: DataLoader[str, int] = _loader(lambda ids: profiles.order_totals(store, ids))
         self.interaction_total: DataLoader[str, int] = _loader(lambda ids: profiles.interaction_totals(store, ids))
         self._orders: dict[FactPage, DataLoader[str, list[OrderView]]] = {}
         self._interactions: dict[FactPage, DataLoader[str, list[InteractionView]]] = {}
-        self._values: dict[int, DataLoader[str, tuple[ClvFigures, Lifecycle]]] = {}
-        self._model: DataLoader[str, ClvModel | None] = _loader(self._latest_fit)
+        self.value_inputs: DataLoader[str, ValueInputs] = _loader(lambda ids: profiles.value_inputs(store, ids))
+        self._figures: dict[int, DataLoader[str, ClvFigures]] = {}
+        self.lifecycle: DataLoader[str, Lifecycle] = _loader(self._lifecycles)
 
-    async def _latest_fit(self, keys: list[str]) -> list[ClvModel | None]:
-        model = await profiles.latest_model(self._store)
-        return [model for _ in keys]
+    async def _persons_by_identifier(self, keys: list[str]) -> list[PersonView | None]:
+        found = await profiles.persons_by_identifier(self._store, keys)
+        for person in found:
+            if person is not None:  # the profile's own fields need no second read
+                self.person.prime(person.one_id, person)
+        return found
 
     def orders(self, page: FactPage) -> DataLoader[str, list[OrderView]]:
         if page not in self._orders:
@@ -76,23 +75,24 @@ class Loaders:
             self._interactions[page] = _loader(lambda ids: profiles.interactions(self._store, ids, page))
         return self._interactions[page]
 
-    def values(self, horizon_days: int) -> DataLoader[str, tuple[ClvFigures, Lifecycle]]:
-        """CLV figures and lifecycle over ``horizon_days``, from the newest fit."""
-        if horizon_days not in self._values:
+    def figures(self, horizon_days: int) -> DataLoader[str, ClvFigures]:
+        """CLV figures over ``horizon_days``, from the newest fit."""
+        if horizon_days not in self._figures:
 
-            async def load(ids: list[str]) -> list[tuple[ClvFigures, Lifecycle]]:
-                model = await self._model.load("latest")
-                return await profiles.values(
-                    self._store,
-                    model,
-                    ids,
-                    as_of=self.as_of,
-                    horizon_days=horizon_days,
-                    lifecycle_config=self._lifecycle,
-                )
+            async def load(ids: list[str]) -> list[ClvFigures]:
+                inputs = await self.value_inputs.load_many(ids)
+                return [i.figures(as_of=self.as_of, horizon_days=horizon_days) for i in inputs]
 
-            self._values[horizon_days] = _loader(load)
-        return self._values[horizon_days]
+            self._figures[horizon_days] = _loader(load)
+        return self._figures[horizon_days]
+
+    async def _lifecycles(self, ids: list[str]) -> list[Lifecycle]:
+        inputs = await self.value_inputs.load_many(ids)
+        figures = await self.figures(self.default_horizon).load_many(ids)
+        return [
+            i.lifecycle(clv, as_of=self.as_of, lifecycle_config=self._lifecycle)
+            for i, clv in zip(inputs, figures, strict=True)
+        ]
 
     @property
     def default_horizon(self) -> int:

@@ -47,6 +47,12 @@ async def load_profile(info: Info, one_id: str | None) -> Profile | None:
     return profile_of(current, asked=one_id) if current is not None else None
 
 
+async def profile_by_key(info: Info, key: str) -> Profile | None:
+    """The profile holding an identifier: read in one go, the Person with its identifier."""
+    person = await info.context.loaders.by_identifier.load(key)
+    return profile_of(person) if person is not None else None
+
+
 async def load_profiles(info: Info, one_ids: Sequence[str | None]) -> list[Profile | None]:
     """Many profiles at once: their loads share each batch (awaited one by one, they would not)."""
     return list(await asyncio.gather(*(load_profile(info, one_id) for one_id in one_ids)))
@@ -135,7 +141,7 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
                 key = config.normalise_key(subject)
             except InvalidInputError:
                 return None
-            return await load_profile(info, await info.context.loaders.by_identifier.load(key))
+            return await profile_by_key(info, key)
 
         @strawberry.field(
             permission_classes=[CanLookUp],
@@ -150,7 +156,7 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
         )
         async def profile_by_identifier(self, info: Info, type: IdentifierType, value: str) -> Profile | None:  # type: ignore[valid-type]
             key = config.normalise(type.value, value).key  # type: ignore[attr-defined]
-            return await load_profile(info, await info.context.loaders.by_identifier.load(key))
+            return await profile_by_key(info, key)
 
         @strawberry.field(permission_classes=[CanLookUp], description="The profile that placed an order.")
         async def profile_by_order(self, info: Info, order_id: str) -> Profile | None:

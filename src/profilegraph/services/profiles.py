@@ -17,9 +17,11 @@ from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, Stage, Tie
 from profilegraph.domain.valuation import ClvFigures, ClvModel
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv.audience import list_profiles
-from profilegraph.services.clv.profile import value_of
+from profilegraph.services.clv.profile import figures_of, lifecycle_of
 from profilegraph.store import clv as clv_store
 from profilegraph.store import profiles as profile_store
+from profilegraph.store.bolt import Record
+from profilegraph.store.clv import ProfileActivity
 from profilegraph.store.ports import GraphAccess
 from profilegraph.store.profiles import FactPage
 
@@ -32,27 +34,15 @@ __all__ = [
     "OrderItemView",
     "OrderView",
     "PersonView",
-    "attributes",
+    "ValueInputs",
     "audience",
-    "identifiers",
     "interactions",
-    "latest_model",
-    "one_ids_by_identifier",
     "one_ids_by_order",
     "orders",
     "persons",
-    "values",
+    "persons_by_identifier",
+    "value_inputs",
 ]
-
-
-@dataclass(frozen=True)
-class PersonView:
-    one_id: str
-    status: str  # active | retired
-    current: str | None  # the active OneID a retired one redirects to
-    created_at: str | None
-    updated_at: str | None
-    merged_from: tuple[tuple[str, str, str], ...] = ()  # (retired OneID, at, reason)
 
 
 @dataclass(frozen=True)
@@ -74,6 +64,18 @@ class AttributeValue:
     source: str
     observed_at: str
     event_id: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    one_id: str
+    status: str  # active | retired
+    current: str | None  # the active OneID a retired one redirects to
+    created_at: str | None
+    updated_at: str | None
+    merged_from: tuple[tuple[str, str, str], ...] = ()  # (retired OneID, at, reason)
+    identifiers: tuple[IdentifierView, ...] = ()
+    attributes: tuple[AttributeValue, ...] = ()  # every value observed, newest first
 
 
 @dataclass(frozen=True)
@@ -107,66 +109,50 @@ class InteractionView:
     channel: dict[str, Any] | None
 
 
+def _person(row: Record | None) -> PersonView | None:
+    if row is None:
+        return None
+    merged = sorted((tuple(m) for m in row["merged_from"] if m is not None), key=lambda m: (m[1], m[0]))
+    identifiers = sorted(row["identifiers"], key=lambda i: i["key"])
+    attributes = sorted(row["attributes"], key=lambda a: (a["ts"], a["event_id"], a["name"]), reverse=True)
+    return PersonView(
+        row["one_id"],
+        row["status"],
+        row["current"],
+        row["created_at"],
+        row["updated_at"],
+        tuple((str(o), str(at), str(reason)) for o, at, reason in merged),
+        tuple(
+            IdentifierView(
+                i["key"],
+                i["type"],
+                i["value"],
+                i["first_seen"],
+                i["last_seen"],
+                i["status"],
+                bool(i["admin_blocked"]),
+                tuple(i["sources"] or ()),
+            )
+            for i in identifiers
+        ),
+        tuple(AttributeValue(a["name"], a["value"], a["source"], a["ts"], a["event_id"]) for a in attributes),
+    )
+
+
 async def persons(store: GraphAccess, one_ids: Sequence[str]) -> list[PersonView | None]:
     found = await profile_store.persons(store, one_ids)
-    merged = await profile_store.merged_from(store, one_ids)
-    views: list[PersonView | None] = []
-    for one_id in one_ids:
-        row = found.get(one_id)
-        if row is None:
-            views.append(None)
-            continue
-        views.append(
-            PersonView(
-                one_id,
-                row["status"],
-                row["current"],
-                row["created_at"],
-                row["updated_at"],
-                tuple((m["retired"], m["at"], m["reason"]) for m in merged.get(one_id, ())),
-            )
-        )
-    return views
+    return [_person(found.get(one_id)) for one_id in one_ids]
 
 
-async def one_ids_by_identifier(store: GraphAccess, keys: Sequence[str]) -> list[str | None]:
-    found = await profile_store.one_ids_by_identifier(store, keys)
-    return [found.get(key) for key in keys]
+async def persons_by_identifier(store: GraphAccess, keys: Sequence[str]) -> list[PersonView | None]:
+    """The (active) Person each identifier key belongs to, if any."""
+    found = await profile_store.persons_by_identifier(store, keys)
+    return [_person(found.get(key)) for key in keys]
 
 
 async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> list[str | None]:
     found = await profile_store.one_ids_by_order(store, order_ids)
     return [found.get(order_id) for order_id in order_ids]
-
-
-async def identifiers(store: GraphAccess, one_ids: Sequence[str]) -> list[list[IdentifierView]]:
-    found = await profile_store.identifiers_of(store, one_ids)
-    return [
-        [
-            IdentifierView(
-                row["key"],
-                row["type"],
-                row["value"],
-                row["first_seen"],
-                row["last_seen"],
-                row["status"],
-                bool(row["admin_blocked"]),
-                tuple(row["sources"] or ()),
-            )
-            for row in found.get(one_id, ())
-        ]
-        for one_id in one_ids
-    ]
-
-
-async def attributes(store: GraphAccess, one_ids: Sequence[str]) -> list[list[AttributeValue]]:
-    """Every observed attribute value of each OneID, newest first."""
-    found = await profile_store.attributes_of(store, one_ids)
-    result = []
-    for one_id in one_ids:
-        rows = sorted(found.get(one_id, ()), key=lambda r: (r["ts"], r["event_id"]), reverse=True)
-        result.append([AttributeValue(r["name"], r["value"], r["source"], r["ts"], r["event_id"]) for r in rows])
-    return result
 
 
 def _properties(raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -226,26 +212,25 @@ async def interaction_totals(store: GraphAccess, one_ids: Sequence[str]) -> list
     return [found.get(one_id, 0) for one_id in one_ids]
 
 
-async def latest_model(store: GraphAccess) -> ClvModel | None:
-    """The newest CLV fit, which every profile's figures are computed from."""
-    return await clv_store.latest_fit(store)
+@dataclass(frozen=True)
+class ValueInputs:
+    """What one OneID's CLV figures and lifecycle are computed from."""
+
+    model: ClvModel | None
+    activity: ProfileActivity  # may hold other OneIDs of the same batch too
+    one_id: str
+
+    def figures(self, *, as_of: date, horizon_days: int) -> ClvFigures:
+        return figures_of(self.model, self.activity, self.one_id, as_of=as_of, horizon_days=horizon_days)
+
+    def lifecycle(self, clv: ClvFigures, *, as_of: date, lifecycle_config: LifecycleConfig) -> Lifecycle:
+        return lifecycle_of(self.model, self.activity, self.one_id, clv, as_of=as_of, lifecycle_config=lifecycle_config)
 
 
-async def values(
-    store: GraphAccess,
-    model: ClvModel | None,
-    one_ids: Sequence[str],
-    *,
-    as_of: date,
-    horizon_days: int,
-    lifecycle_config: LifecycleConfig,
-) -> list[tuple[ClvFigures, Lifecycle]]:
-    """CLV figures and lifecycle of each OneID, from the stored fit and its own activity."""
-    activity = await clv_store.activity_of(store, one_ids)
-    return [
-        value_of(model, activity, one_id, as_of=as_of, horizon_days=horizon_days, lifecycle_config=lifecycle_config)
-        for one_id in one_ids
-    ]
+async def value_inputs(store: GraphAccess, one_ids: Sequence[str]) -> list[ValueInputs]:
+    """The newest fit and each OneID's activity, read once for the whole batch."""
+    activity, model = await clv_store.activity_with_fit(store, one_ids)
+    return [ValueInputs(model, activity, one_id) for one_id in one_ids]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from profilegraph.domain.rfm import RfmCuts
 from profilegraph.domain.valuation import ClvModel
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileActivity", "activity", "activity_of", "all_activity", "latest_fit", "save_fit"]
+__all__ = ["ProfileActivity", "activity", "activity_of", "activity_with_fit", "all_activity", "latest_fit", "save_fit"]
 
 # An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
 ALL_ORDERS: LiteralString = """
@@ -21,21 +22,9 @@ MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
 RETURN DISTINCT p.one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
 """
 
-ORDERS_OF: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
-RETURN DISTINCT one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
-"""
-
 ALL_INTERACTION_DAYS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
 RETURN DISTINCT p.one_id AS one_id, substring(x.ts, 0, 10) AS day
-"""
-
-INTERACTION_DAYS_OF: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
-RETURN DISTINCT one_id, substring(x.ts, 0, 10) AS day
 """
 
 ACTIVE_PERSONS: LiteralString = """
@@ -43,10 +32,18 @@ MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
 RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
 """
 
-PERSON_FIRST_SEEN: LiteralString = """
+# A few OneIDs' orders, interaction days and first sighting in one query: the identifiers
+# are collected first, so orders and interactions never multiply each other's rows.
+ACTIVITY_OF: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
-RETURN one_id, min(i.first_seen) AS first_seen
+WITH one_id, collect(i) AS ids, min(i.first_seen) AS first_seen
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(o:Order)
+WITH one_id, ids, first_seen, collect(DISTINCT [o.order_id, o.ts, o.amount]) AS orders
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
+RETURN one_id, first_seen, orders, collect(DISTINCT substring(x.ts, 0, 10)) AS days
 """
 
 SAVE_FIT: LiteralString = """
@@ -111,13 +108,35 @@ async def activity(store: GraphAccess, one_id: str) -> ProfileActivity:
 
 
 async def activity_of(store: GraphAccess, one_ids: Sequence[str]) -> ProfileActivity:
-    """The activity of the OneIDs named, in three queries however many they are."""
-    return _collect(
-        ProfileActivity(),
-        await store.query(ORDERS_OF, one_ids=list(one_ids)),
-        await store.query(INTERACTION_DAYS_OF, one_ids=list(one_ids)),
-        await store.query(PERSON_FIRST_SEEN, one_ids=list(one_ids)),
-    )
+    """The activity of the OneIDs named, in one query however many they are."""
+    return _activity(await store.query(ACTIVITY_OF, one_ids=list(one_ids)))
+
+
+# A fit is stored when `clv fit` runs, rarely; reading it with every profile would add a
+# query to each. A fit stored by another process is therefore served within this many seconds.
+FIT_MAX_AGE_SECONDS = 10.0
+
+
+async def activity_with_fit(store: GraphAccess, one_ids: Sequence[str]) -> tuple[ProfileActivity, ClvModel | None]:
+    """The OneIDs' activity and the newest fit (read at most FIT_MAX_AGE_SECONDS ago): what their figures need."""
+    rows = await store.query(ACTIVITY_OF, one_ids=list(one_ids))
+    return _activity(rows), await latest_fit(store, max_age=FIT_MAX_AGE_SECONDS)
+
+
+def _activity(rows: list[dict[str, Any]]) -> ProfileActivity:
+    orders: list[dict[str, Any]] = []
+    days: list[dict[str, Any]] = []
+    persons: list[dict[str, Any]] = []
+    for row in rows:
+        one_id = row["one_id"]
+        persons.append({"one_id": one_id, "first_seen": row["first_seen"]})
+        orders.extend(
+            {"one_id": one_id, "order_id": order_id, "ts": ts, "amount": amount}
+            for order_id, ts, amount in row["orders"]
+            if order_id is not None
+        )
+        days.extend({"one_id": one_id, "day": day} for day in row["days"] if day is not None)
+    return _collect(ProfileActivity(), orders, days, persons)
 
 
 async def save_fit(store: GraphAccess, model: ClvModel) -> str:
@@ -150,11 +169,25 @@ async def save_fit(store: GraphAccess, model: ClvModel) -> str:
         reference_horizon_days=model.reference_horizon_days,
         annual_discount_rate=model.annual_discount_rate,
     )
+    _latest.pop(store.graph_key, None)
     return fit_id
 
 
-async def latest_fit(store: GraphAccess) -> ClvModel | None:
-    rows = await store.query(LATEST_FIT)
+# graph -> (when read, the newest fit then); a fit saved in this process replaces its entry.
+_latest: dict[str, tuple[float, ClvModel | None]] = {}
+
+
+async def latest_fit(store: GraphAccess, *, max_age: float = 0.0) -> ClvModel | None:
+    """The newest fit; one read at most ``max_age`` seconds ago will do."""
+    cached = _latest.get(store.graph_key)
+    if cached is not None and time.monotonic() - cached[0] < max_age:
+        return cached[1]
+    model = _model(await store.query(LATEST_FIT))
+    _latest[store.graph_key] = (time.monotonic(), model)
+    return model
+
+
+def _model(rows: list[dict[str, Any]]) -> ClvModel | None:
     if not rows:
         return None
     f = rows[0]["fit"]

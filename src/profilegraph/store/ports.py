@@ -41,6 +41,11 @@ Work = Callable[[Transaction], Awaitable[T]]
 class GraphAccess(Protocol):
     """Managed transactions on one graph database; errors arrive as ``GraphError``."""
 
+    @property
+    def graph_key(self) -> str:
+        """Names the graph; two stores on one graph give the same key."""
+        ...
+
     async def read(self, work: Work[T]) -> T: ...
 
     async def write(self, work: Work[T], *, retry_conflicts: bool = False) -> T: ...

@@ -1,7 +1,9 @@
 """Profile reads, each for many OneIDs at once: the queries behind the API's DataLoaders.
 
 Every function takes a list of keys and answers for all of them in one query, so a
-page of profiles costs the same number of round trips as one profile.
+page of profiles costs the same number of round trips as one profile. Every pattern
+starts from the node a key names (a Person by OneID, an Identifier by key): the embedded
+server plans a pattern from its first node, and starting from a label would scan it.
 """
 
 from __future__ import annotations
@@ -17,37 +19,51 @@ from profilegraph.store.ports import GraphAccess
 __all__ = [
     "FactPage",
     "ProfileFilterRows",
-    "attributes_of",
-    "identifiers_of",
     "interaction_counts",
     "interactions_of",
-    "merged_from",
-    "one_ids_by_identifier",
     "one_ids_by_order",
     "order_counts",
     "orders_of",
     "persons",
+    "persons_by_identifier",
     "profile_rows",
 ]
 
+# A Person with what nearly every profile read asks for, in one query: the active OneID it
+# redirects to when retired, the OneIDs merged into it, its identifiers and its attribute values.
 PERSONS: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (p:Person {one_id: one_id})
 OPTIONAL MATCH (p)-[:MERGED_INTO*1..32]->(q:Person {status: 'active'})
-RETURN one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at, q.one_id AS current
+WITH one_id, p, q
+OPTIONAL MATCH (p)<-[m:MERGED_INTO]-(old:Person)
+WITH one_id, p, q, collect(CASE WHEN old IS NULL THEN null ELSE [old.one_id, m.at, m.reason] END) AS merged_from
+OPTIONAL MATCH (p)<-[:MEMBER_OF]-(i:Identifier)
+OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
+WITH one_id, p, q, merged_from, collect(DISTINCT i) AS ids, collect(DISTINCT a) AS attributes
+RETURN one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at, q.one_id AS current,
+       merged_from,
+       [i IN ids | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
+                    status: i.status, admin_blocked: i.admin_blocked, sources: i.sources}] AS identifiers,
+       [a IN attributes | {event_id: a.event_id, name: a.name, value: a.value, source: a.source, ts: a.ts}]
+         AS attributes
 """
 
-MERGED_FROM: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (old:Person)-[m:MERGED_INTO]->(:Person {one_id: one_id})
-RETURN one_id, old.one_id AS retired, m.at AS at, m.reason AS reason
-ORDER BY at, retired
-"""
-
+# The Person an identifier belongs to, as PERSONS describes it (an identifier's Person is active).
 BY_IDENTIFIER: LiteralString = """
 UNWIND $keys AS key
 MATCH (:Identifier {key: key})-[:MEMBER_OF]->(p:Person)
-RETURN key, p.one_id AS one_id
+OPTIONAL MATCH (p)<-[m:MERGED_INTO]-(old:Person)
+WITH key, p, collect(CASE WHEN old IS NULL THEN null ELSE [old.one_id, m.at, m.reason] END) AS merged_from
+OPTIONAL MATCH (p)<-[:MEMBER_OF]-(i:Identifier)
+OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
+WITH key, p, merged_from, collect(DISTINCT i) AS ids, collect(DISTINCT a) AS attributes
+RETURN key, p.one_id AS one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at,
+       null AS current, merged_from,
+       [i IN ids | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
+                    status: i.status, admin_blocked: i.admin_blocked, sources: i.sources}] AS identifiers,
+       [a IN attributes | {event_id: a.event_id, name: a.name, value: a.value, source: a.source, ts: a.ts}]
+         AS attributes
 """
 
 # An order carried by identifiers of two OneIDs belongs to both; the oldest OneID answers.
@@ -56,20 +72,6 @@ UNWIND $order_ids AS order_id
 MATCH (:Order {order_id: order_id})-[:BY]->(:Identifier)-[:MEMBER_OF]->(p:Person)
 RETURN order_id, p.one_id AS one_id, p.created_at AS created_at
 ORDER BY created_at, one_id
-"""
-
-IDENTIFIERS_OF: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (i:Identifier)-[:MEMBER_OF]->(:Person {one_id: one_id})
-RETURN one_id, i.key AS key, i.type AS type, i.value AS value, i.first_seen AS first_seen,
-       i.last_seen AS last_seen, i.status AS status, i.admin_blocked AS admin_blocked, i.sources AS sources
-ORDER BY one_id, key
-"""
-
-ATTRIBUTES_OF: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (a:Attribute)-[:BY]->(:Identifier)-[:MEMBER_OF]->(:Person {one_id: one_id})
-RETURN DISTINCT one_id, a.event_id AS event_id, a.name AS name, a.value AS value, a.source AS source, a.ts AS ts
 """
 
 # Newest first; a page starts after the (ts, order_id) of the previous page's last order.
@@ -133,16 +135,14 @@ def _group(rows: Sequence[Record], field: str = "one_id") -> dict[str, list[Reco
 
 
 async def persons(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, Record]:
-    """OneID -> its Person (status, created_at, updated_at, and ``current`` when retired)."""
+    """OneID -> its Person: status, created_at, updated_at, ``current`` when retired, and
+    ``merged_from`` as [retired OneID, at, reason] lists."""
     return {row["one_id"]: row for row in await store.query(PERSONS, one_ids=list(one_ids))}
 
 
-async def merged_from(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
-    return _group(await store.query(MERGED_FROM, one_ids=list(one_ids)))
-
-
-async def one_ids_by_identifier(store: GraphAccess, keys: Sequence[str]) -> dict[str, str]:
-    return {row["key"]: row["one_id"] for row in await store.query(BY_IDENTIFIER, keys=list(keys))}
+async def persons_by_identifier(store: GraphAccess, keys: Sequence[str]) -> dict[str, Record]:
+    """Identifier key -> its Person, described as ``persons`` describes it."""
+    return {row["key"]: row for row in await store.query(BY_IDENTIFIER, keys=list(keys))}
 
 
 async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> dict[str, str]:
@@ -150,14 +150,6 @@ async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> dict
     for row in await store.query(BY_ORDER, order_ids=list(order_ids)):
         found.setdefault(row["order_id"], row["one_id"])
     return found
-
-
-async def identifiers_of(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
-    return _group(await store.query(IDENTIFIERS_OF, one_ids=list(one_ids)))
-
-
-async def attributes_of(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, list[Record]]:
-    return _group(await store.query(ATTRIBUTES_OF, one_ids=list(one_ids)))
 
 
 @dataclass(frozen=True)

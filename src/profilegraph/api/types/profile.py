@@ -19,13 +19,11 @@ from profilegraph.api.types.common import (
     shown_key,
     shown_text,
 )
-from profilegraph.domain.lifecycle import Lifecycle as StageFigures
 from profilegraph.domain.lifecycle import Stage, Tier
 from profilegraph.domain.rfm import RfmScore
 from profilegraph.domain.valuation import ClvFigures
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.profiles import (
-    AttributeValue,
     FactPage,
     IdentifierView,
     InteractionView,
@@ -117,13 +115,11 @@ class Clv:
 
     @strawberry.field(description="Discounted CLV over the horizon (default PROFILEGRAPH_CLV_HORIZON_DAYS).")
     async def predicted(self, info: Info, horizon_days: int | None = None) -> float | None:
-        figures, _ = await _value(info, self.one_id, horizon_days)
-        return figures.predicted
+        return (await _figures(info, self.one_id, horizon_days)).predicted
 
     @strawberry.field(description="Expected purchases over the horizon.")
     async def expected_purchases(self, info: Info, horizon_days: int | None = None) -> float | None:
-        figures, _ = await _value(info, self.one_id, horizon_days)
-        return figures.expected_purchases
+        return (await _figures(info, self.one_id, horizon_days)).expected_purchases
 
 
 @strawberry.type
@@ -140,12 +136,12 @@ class MergedFrom:
     reason: str
 
 
-async def _value(info: Info, one_id: str, horizon_days: int | None) -> tuple[ClvFigures, StageFigures]:
+async def _figures(info: Info, one_id: str, horizon_days: int | None) -> ClvFigures:
     loaders = info.context.loaders
     horizon = loaders.default_horizon if horizon_days is None else horizon_days
     if not 1 <= horizon <= MAX_HORIZON_DAYS:
         raise InvalidInputError(f"horizonDays is between 1 and {MAX_HORIZON_DAYS}", field="horizonDays")
-    return await loaders.values(horizon).load(one_id)
+    return await loaders.figures(horizon).load(one_id)
 
 
 def _fact_page(info: Info, first: int, after: str | None) -> FactPage:
@@ -193,9 +189,8 @@ class Profile:
         return [MergedFrom(one_id=o, at=at, reason=reason) for o, at, reason in self.person.merged_from]
 
     @strawberry.field
-    async def identifiers(self, info: Info) -> list[Identifier]:
-        views: list[IdentifierView] = await info.context.loaders.identifiers.load(self.person.one_id)
-        return [self._identifier(info, view) for view in views]
+    def identifiers(self, info: Info) -> list[Identifier]:
+        return [self._identifier(info, view) for view in self.person.identifiers]
 
     def _identifier(self, info: Info, view: IdentifierView) -> Identifier:
         shown = shown_key(info, view.key, self.person.one_id)
@@ -212,8 +207,8 @@ class Profile:
     @strawberry.field(
         description="The surviving value of each attribute (the most recent), or with `history` every value observed."
     )
-    async def attributes(self, info: Info, names: list[str] | None = None, history: bool = False) -> list[Attribute]:
-        values: list[AttributeValue] = await info.context.loaders.attributes.load(self.person.one_id)
+    def attributes(self, info: Info, names: list[str] | None = None, history: bool = False) -> list[Attribute]:
+        values = self.person.attributes
         wanted = set(names) if names is not None else None
         seen: set[str] = set()
         result = []
@@ -267,7 +262,7 @@ class Profile:
 
     @strawberry.field
     async def clv(self, info: Info) -> Clv:
-        figures, _ = await _value(info, self.person.one_id, None)
+        figures = await _figures(info, self.person.one_id, None)
         return Clv(
             one_id=self.person.one_id,
             fitted_at=figures.fitted_at,
@@ -278,7 +273,7 @@ class Profile:
 
     @strawberry.field
     async def lifecycle(self, info: Info) -> Lifecycle:
-        _, stage = await _value(info, self.person.one_id, None)
+        stage = await info.context.loaders.lifecycle.load(self.person.one_id)
         return Lifecycle(stage=stage.stage, since=stage.since, tier=stage.tier)
 
 

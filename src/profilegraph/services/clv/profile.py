@@ -14,7 +14,7 @@ from profilegraph.store import clv as clv_store
 from profilegraph.store.clv import ProfileActivity
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileValue", "profile_value", "value_of"]
+__all__ = ["ProfileValue", "figures_of", "lifecycle_of", "profile_value", "value_of"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,29 @@ def value_of(
     lifecycle_config: LifecycleConfig,
 ) -> tuple[ClvFigures, Lifecycle]:
     """One OneID's CLV figures and lifecycle from the fit and its activity (which may hold others too)."""
+    clv = figures_of(model, activity, one_id, as_of=as_of, horizon_days=horizon_days)
+    return clv, lifecycle_of(model, activity, one_id, clv, as_of=as_of, lifecycle_config=lifecycle_config)
+
+
+def figures_of(
+    model: ClvModel | None, activity: ProfileActivity, one_id: str, *, as_of: date, horizon_days: int
+) -> ClvFigures:
+    """One OneID's CLV figures over ``horizon_days``, from its purchases up to ``as_of``."""
+    return figures(model, [p for p in activity.purchases(one_id) if p[0] <= as_of], as_of, horizon_days)
+
+
+def lifecycle_of(
+    model: ClvModel | None,
+    activity: ProfileActivity,
+    one_id: str,
+    clv: ClvFigures,
+    *,
+    as_of: date,
+    lifecycle_config: LifecycleConfig,
+) -> Lifecycle:
+    """One OneID's lifecycle stage and tier, given its CLV figures (the day P(alive) fell is found here)."""
     bought = [p for p in activity.purchases(one_id) if p[0] <= as_of]
-    clv = figures(model, bought, as_of, horizon_days)
     churned = None
     if model is not None and bought:
         churned = churned_since(model, population(model, [bought], as_of), [bought], lifecycle_config.churn_p_alive)[0]
-    stage = lifecycle(lifecycle_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
-    return clv, stage
+    return lifecycle(lifecycle_facts(model, activity, one_id, clv, churned, as_of), as_of, lifecycle_config)
