@@ -245,7 +245,7 @@ request = function()
       events[i] = string.format('{{"event_id":"%s","type":"identify","ts":"2026-07-01T10:00:00Z","source":"app","identifiers":[{{"type":"phone","value":"137%08d"}},{{"type":"device_id","value":"dev-%s"}}],"attributes":{{"city":"上海"}}}}', id, n, id)
     else
       local n = math.random(0, {people - 1})
-      events[i] = string.format('{{"event_id":"%s","type":"order","ts":"2026-07-02T10:00:00Z","source":"pos","identifiers":[{{"type":"phone","value":"139%08d"}}],"order":{{"order_id":"%s","amount":59.5,"items":[{{"sku":"SKU0001","qty":1,"price":59.5}}]}}}}', id, n, id)
+      events[i] = string.format('{{"event_id":"%s","type":"order","ts":"2026-07-02T10:00:00Z","source":"pos","identifiers":[{{"type":"phone","value":"139%08d"}}],"order":{{"order_id":"%s","amount":59.5,"items":[{{"sku":"SKU%04d","qty":1,"price":59.5}}]}}}}', id, n, id, math.random(0, 1999))
     end
   end
   return wrk.format("POST", "/graphql", nil, head .. table.concat(events, ",") .. "]}}}}")
@@ -292,7 +292,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "api-graph")
-    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--what", choices=("all", "lookup", "ingest"), default="all")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -306,15 +306,20 @@ def main() -> None:
         wrk(url, lookup_script(args.people), 32, 5, service)  # warm caches and connections
         for run in range(args.runs):
             row: dict[str, float] = {}
-            trivial = wrk(url, trivial_script(), 32, args.duration, service)
-            two = wrk(url, lookup_script(args.people), 2, args.duration, service)
-            many = wrk(url, lookup_script(args.people), 32, args.duration, service)
-            for name, result in (("trivial32", trivial), ("lookup2", two), ("lookup32", many)):
-                assert result["failed"] == 0, (name, result)
-                assert result["socket_errors"] == 0, (name, result)
-                row |= {f"{name}_rps": result["rps"], f"{name}_p50": result["p50_ms"], f"{name}_p99": result["p99_ms"]}
-            row["ratio32"] = many["rps"] / trivial["rps"]
-            if not args.skip_ingest:
+            if args.what in ("all", "lookup"):
+                trivial = wrk(url, trivial_script(), 32, args.duration, service)
+                two = wrk(url, lookup_script(args.people), 2, args.duration, service)
+                many = wrk(url, lookup_script(args.people), 32, args.duration, service)
+                for name, result in (("trivial32", trivial), ("lookup2", two), ("lookup32", many)):
+                    assert result["failed"] == 0, (name, result)
+                    assert result["socket_errors"] == 0, (name, result)
+                    row |= {
+                        f"{name}_rps": result["rps"],
+                        f"{name}_p50": result["p50_ms"],
+                        f"{name}_p99": result["p99_ms"],
+                    }
+                row["ratio32"] = many["rps"] / trivial["rps"]
+            if args.what in ("all", "ingest"):
                 fed = wrk(url, ingest_script(args.people, f"b{int(time.time())}r{run}"), 4, args.duration, ingest)
                 assert fed["failed"] == 0, fed
                 row["ingest_events_s"] = fed["rps"] * 100

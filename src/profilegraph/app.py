@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.authenticator = Authenticator(
                 tokens, ApiKeyVerifier(runtime.store, settings.api_key_cache_seconds)
             )
+            # The schema, the libraries and the driver live as long as the process: kept out of
+            # the collector's full passes, which otherwise walk them again and again under load.
+            gc.freeze()
             yield
 
     graphiql = local_graphiql_html(get_graphql_ide_html(graphql_ide="graphiql")) if development else None

@@ -384,7 +384,9 @@ def bgnbd_probability_alive(params: BgNbdParams, x: Array, t_x: Array, T: Array)
     return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
 
 
-def bgnbd_conditional_expected_purchases(params: BgNbdParams, t: float, x: Array, t_x: Array, T: Array) -> Array:
+def bgnbd_conditional_expected_purchases(
+    params: BgNbdParams, t: float | Array, x: Array, t_x: Array, T: Array
+) -> Array:
     """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` units (FHL 2005, eq. 10)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)

@@ -68,16 +68,33 @@ def predict(model: ClvModel, people: Population, horizon_days: int) -> tuple[Arr
     scale = UNIT_DAYS[model.unit]
     spend = gamma_gamma_expected_spend(model.gamma_gamma, people.x, people.monetary)
     monthly = (1 + model.annual_discount_rate) ** (_STEP_DAYS / 365) - 1
-    clv = np.zeros_like(people.x)
-    previous = np.zeros_like(people.x)
     steps = int(np.ceil(horizon_days / _STEP_DAYS))
-    for step in range(1, steps + 1):
-        days = min(step * _STEP_DAYS, horizon_days)
-        cumulative = bgnbd_conditional_expected_purchases(model.bgnbd, days / scale, people.x, people.t_x, people.T)
-        clv += (cumulative - previous) * spend / (1 + monthly) ** step
-        previous = cumulative
+    days = np.minimum(np.arange(1, steps + 1) * _STEP_DAYS, horizon_days) / scale
+    cumulative = _monthly_expected_purchases(model.bgnbd, days, people)
+    bought = np.diff(cumulative, axis=0, prepend=0.0)
+    discount = (1 + monthly) ** np.arange(1, steps + 1)
+    clv = (bought * spend / discount[:, None]).sum(axis=0)
     alive = bgnbd_probability_alive(model.bgnbd, people.x, people.t_x, people.T)
-    return previous, alive, clv
+    return cumulative[-1], alive, clv
+
+
+# Below this many (month, customer) pairs, all months are computed in one call: for a single
+# profile read the per-call cost dominates. Above it, one call per month uses less memory.
+_ONE_CALL_CELLS = 100_000
+
+
+def _monthly_expected_purchases(params: BgNbdParams, times: Array, people: Population) -> Array:
+    """Cumulative expected purchases by each of ``times`` (model units): one row per time."""
+    count = len(people.x)
+    if len(times) * count <= _ONE_CALL_CELLS:
+        return bgnbd_conditional_expected_purchases(
+            params,
+            np.repeat(times, count),
+            np.tile(people.x, len(times)),
+            np.tile(people.t_x, len(times)),
+            np.tile(people.T, len(times)),
+        ).reshape(len(times), count)
+    return np.stack([bgnbd_conditional_expected_purchases(params, t, people.x, people.t_x, people.T) for t in times])
 
 
 def alive_until(model: ClvModel, people: Population, threshold: float) -> Array:
