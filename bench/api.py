@@ -21,6 +21,7 @@ lookup's throughput to the trivial query's, taken per run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -102,11 +103,15 @@ def generate(people: int, path: Path, seed: int = 11) -> int:
     return count
 
 
+# Set by main() when the graph is a local Neo4j rather than the data directory's embedded server.
+NEO4J_ENV: dict[str, str] = {}
+
+
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
     env["PROFILEGRAPH_DATA_DIR"] = str(data_dir)
     env["PROFILEGRAPH_EMBEDDED_HEAP"] = "4g"
-    return env
+    return env | NEO4J_ENV
 
 
 def _cli(data_dir: Path, *args: str) -> str:
@@ -293,10 +298,34 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "api-graph")
     parser.add_argument("--what", choices=("all", "lookup", "ingest"), default="all")
+    parser.add_argument(
+        "--backend",
+        choices=("embedded", "neo4j"),
+        default="embedded",
+        help="neo4j: a fresh local Neo4j 5 (heap 4 GiB, page cache 2 GiB), built anew for the run",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
 
+    with contextlib.ExitStack() as stack:
+        if args.backend == "neo4j":
+            from profilegraph.store.neo4j_local import LocalNeo4j
+
+            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-neo4j-")))
+            server = LocalNeo4j(home / "neo4j", heap="4g", page_cache="2g")
+            endpoint = server.start()
+            stack.callback(server.stop)
+            NEO4J_ENV.update(
+                PROFILEGRAPH_NEO4J_URI=endpoint.uri,
+                PROFILEGRAPH_NEO4J_USER=endpoint.user,
+                PROFILEGRAPH_NEO4J_PASSWORD=endpoint.password,
+            )
+            args.data_dir = home / "service"
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     built = build(args.data_dir, args.people)
     print(f"graph: {json.dumps(built)}", flush=True)
     service = _cli(args.data_dir, "token", "--role", "service")
