@@ -14,9 +14,11 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig
+from profilegraph.domain.resolution import Household
 from profilegraph.domain.valuation import ClvFigures
 from profilegraph.services import profiles
 from profilegraph.services.clv._common import today
+from profilegraph.services.households import households_of_many
 from profilegraph.services.profiles import (
     FactPage,
     InteractionView,
@@ -57,6 +59,7 @@ class Loaders:
         self.value_inputs: DataLoader[str, ValueInputs] = _loader(lambda ids: profiles.value_inputs(store, ids))
         self._figures: dict[int, DataLoader[str, ClvFigures]] = {}
         self.lifecycle: DataLoader[str, Lifecycle] = _loader(self._lifecycles)
+        self.households: DataLoader[str, list[Household]] = _loader(lambda ids: households_of_many(store, ids))
 
     async def _persons_by_identifier(self, keys: list[str]) -> list[PersonView | None]:
         found = await profiles.persons_by_identifier(self._store, keys)

@@ -129,6 +129,13 @@ class Lifecycle:
     tier: ValueTier  # type: ignore[valid-type]
 
 
+@strawberry.type(description="People who share a family device: each keeps a OneID of their own.")
+class Household:
+    household_id: str
+    members: list[str] = strawberry.field(description="The members' OneIDs.")
+    devices: list[str] = strawberry.field(description="The shared devices that reveal the household.")
+
+
 @strawberry.type
 class MergedFrom:
     one_id: str
@@ -259,6 +266,18 @@ class Profile:
             page_info=PageInfo(has_next_page=len(views) >= page.limit, end_cursor=edges[-1].cursor if edges else None),
             count_total=lambda: info.context.loaders.interaction_total.load(one_id),
         )
+
+    @strawberry.field(description="The households this consumer belongs to (a shared family device).")
+    async def households(self, info: Info) -> list[Household]:
+        found = await info.context.loaders.households.load(self.person.one_id)
+        return [
+            Household(
+                household_id=h.household_id,
+                members=list(h.members),
+                devices=[shown_key(info, key, self.person.one_id) for key in h.devices],
+            )
+            for h in found
+        ]
 
     @strawberry.field
     async def clv(self, info: Info) -> Clv:
