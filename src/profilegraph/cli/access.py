@@ -8,7 +8,6 @@ from profilegraph.cli._common import echo_json, load_cli_settings, with_graph
 from profilegraph.domain.access import SCOPES, Role
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import ProfileGraphError
-from profilegraph.services import credentials
 from profilegraph.services.runtime import GraphRuntime
 
 __all__ = ["apikey", "token"]
@@ -26,13 +25,15 @@ _SCOPES = click.Choice(sorted(SCOPES))
     help="Who the token names: an identifier key (phone:+86...) for an app token, a person's name otherwise "
     "[default: dev-ROLE].",
 )
-@click.option("--hours", default=credentials.DEFAULT_TOKEN_HOURS, type=click.FloatRange(min=0.01), show_default=True)
+@click.option("--hours", default=12.0, type=click.FloatRange(min=0.01), show_default=True)
 def token(role: str, scopes: tuple[str, ...], subject: str | None, hours: float) -> None:
     """Print a bearer token signed with the configured secret, or the development secret.
 
     Send it as `Authorization: Bearer TOKEN`. With no keys configured, the secret is the
     random one the data directory keeps (created on first use); production configures its own.
     """
+    from profilegraph.services import credentials  # PyJWT and its crypto load only for these commands
+
     settings = load_cli_settings()
     try:
         signed = credentials.issue_token(
@@ -54,6 +55,7 @@ def apikey() -> None:
 @click.option("--scope", "scopes", multiple=True, type=_SCOPES)
 def create_command(role: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create a key and print it once: it cannot be shown again."""
+    from profilegraph.services import credentials
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> credentials.CreatedApiKey:
         return await credentials.create_api_key(runtime.store, role=Role(role), name=name, scopes=scopes)
@@ -71,6 +73,7 @@ def create_command(role: str, name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(as_json: bool) -> None:
     """List the keys: id, name, role, scopes, created and revoked (never the keys themselves)."""
+    from profilegraph.services import credentials
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[dict[str, object]]:
         return [
@@ -101,6 +104,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("key")
 def revoke_command(key: str) -> None:
     """Revoke a key by its id or name; services stop accepting it within PROFILEGRAPH_API_KEY_CACHE_SECONDS."""
+    from profilegraph.services import credentials
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[str]:
         return await credentials.revoke_api_key(runtime.store, key)

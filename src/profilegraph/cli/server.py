@@ -14,7 +14,6 @@ import click
 from profilegraph.cli._common import load_cli_settings, with_graph
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import ProfileGraphError
-from profilegraph.services.credentials import TokenVerifier
 from profilegraph.services.runtime import GraphRuntime, shared_graph_server
 
 __all__ = ["migrate", "serve"]
@@ -37,6 +36,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     from profilegraph.app import create_app
+    from profilegraph.services.credentials import TokenVerifier
 
     settings = load_cli_settings()
     logging.getLogger("profilegraph").setLevel(logging.INFO)
