@@ -68,7 +68,7 @@ def missing_on_neo4j() -> list[str]:
 def install() -> None:
     """Record every query the store runs, under the product of the server it runs on."""
     records = bolt._records
-    read, write, ping = GraphStore.read, GraphStore.write, GraphStore.ping
+    read, write, ping, query = GraphStore.read, GraphStore.write, GraphStore.ping, GraphStore.query
 
     async def recorded(tx: Transaction, query: LiteralString, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         product = _running_on.get()
@@ -90,6 +90,13 @@ def install() -> None:
         finally:
             _running_on.reset(token)
 
+    async def recorded_query(self: GraphStore, text: LiteralString, **params: Any) -> list[dict[str, Any]]:
+        token = _running_on.set(self.product)
+        try:
+            return await query(self, text, **params)
+        finally:
+            _running_on.reset(token)
+
     async def recorded_ping(self: GraphStore, timeout: float = 3.0) -> bool:
         answered = await ping(self, timeout)
         if answered:
@@ -100,3 +107,4 @@ def install() -> None:
     GraphStore.read = recorded_read  # type: ignore[method-assign]
     GraphStore.write = recorded_write  # type: ignore[method-assign]
     GraphStore.ping = recorded_ping  # type: ignore[method-assign]
+    GraphStore.query = recorded_query  # type: ignore[method-assign]

@@ -20,7 +20,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
-from typing import Any, LiteralString, TypeVar
+from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase
 from neo4j.exceptions import (
@@ -286,9 +286,8 @@ class GraphStore:
                     asyncio.timeout(self.timeout),
                     self._driver.session(database=self.database, default_access_mode=READ_ACCESS) as session,
                 ):
-                    note_round_trip()
-                    result = await session.run(query, dict(params))
-                    return [record.data() async for record in result]
+                    # A session runs a query as an auto-commit transaction.
+                    return await _records(cast(Transaction, session), query, params)
             except TimeoutError:
                 raise self._no_answer() from None
             except (Neo4jError, DriverError, OSError) as error:
