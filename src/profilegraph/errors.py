@@ -13,7 +13,6 @@ same request may succeed if simply sent again::
     ├── InvalidInputError         an input value is invalid (field + reason)
     ├── NotFoundError             the OneID or identifier asked for does not exist
     ├── AuthenticationError       no credential, or one that does not verify (HTTP 401)
-    ├── ForbiddenError            the caller's role may not do this
     └── GraphError                the graph database failed a request
         ├── GraphUnavailableError     it does not answer (retryable)
         ├── GraphConflictError        concurrent writers kept colliding (retryable)
@@ -34,7 +33,6 @@ __all__ = [
     "DataDirectoryInUseError",
     "EmbeddedServerError",
     "ErrorCode",
-    "ForbiddenError",
     "GraphConflictError",
     "GraphConstraintError",
     "GraphError",
@@ -64,7 +62,6 @@ class ErrorCode(StrEnum):
     MODEL_FIT = "MODEL_FIT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
-    ALREADY_MERGED = "ALREADY_MERGED"
     TOO_MANY_EVENTS = "TOO_MANY_EVENTS"
     PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
     # input
@@ -142,10 +139,6 @@ class AuthenticationError(ProfileGraphError):
     """No credential, or one that does not verify; the message says which, never the secret."""
 
     code = ErrorCode.UNAUTHENTICATED
-
-
-class ForbiddenError(ProfileGraphError):
-    code = ErrorCode.FORBIDDEN
 
 
 class GraphError(ProfileGraphError):

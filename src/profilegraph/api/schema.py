@@ -12,13 +12,12 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types import ExecutionContext
-from strawberry.utils.logging import StrawberryLogger
 
 from profilegraph.api.context import ServiceConfig
 from profilegraph.api.mutations import build_mutation
 from profilegraph.api.queries import build_query
 from profilegraph.api.types.identity import identity_types
-from profilegraph.errors import ProfileGraphError
+from profilegraph.errors import GraphError, ProfileGraphError
 
 __all__ = ["build_schema"]
 
@@ -42,15 +41,14 @@ def _limit_rules(config: ServiceConfig) -> list[type[ASTValidationRule]]:
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """A client's bad query (syntax, validation, a limit) or bad input is the client's news, logged
-        at INFO; any other error raised while resolving is ours, logged at ERROR with its traceback."""
+        at INFO. Errors of ours (the graph's, or unexpected ones) are logged once, by the HTTP layer
+        (api/http.py), under the request id the client is given."""
         for error in errors:
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
                 log.info("query refused: %s", error.message)
-            elif isinstance(original, ProfileGraphError) and original.code.value not in {"INTERNAL", "GRAPH_QUERY"}:
+            elif isinstance(original, ProfileGraphError) and not isinstance(original, GraphError):
                 log.info("request refused [%s]: %s", original.code, original.message)
-            else:
-                StrawberryLogger.error(error, execution_context)
 
 
 def build_schema(config: ServiceConfig) -> strawberry.Schema:

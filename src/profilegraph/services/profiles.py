@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, Stage, Tier
 from profilegraph.domain.valuation import ClvFigures, ClvModel
 from profilegraph.errors import InvalidInputError
@@ -291,11 +290,6 @@ async def audience(
         )
         kept &= {row.one_id for row in scored}
     return sorted(kept)
-
-
-def identity_key(config: IdentityConfig, type_name: str, value: str) -> str:
-    """The key ingestion would give this identifier; InvalidInputError if it would refuse it."""
-    return config.normalise(type_name, value).key
 
 
 def shown_value(value: Any) -> Any:
