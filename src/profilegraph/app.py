@@ -16,10 +16,9 @@ from profilegraph import __version__
 from profilegraph.api.auth import Authenticator
 from profilegraph.api.context import ServiceConfig
 from profilegraph.api.graphiql import ASSETS_PATH, graphiql_assets, local_graphiql_html
-from profilegraph.api.http import GraphQLEndpoint
+from profilegraph.api.http import GraphQLEndpoint, RequestError, authenticated, error_response
 from profilegraph.api.metrics import CONTENT_TYPE_LATEST, metrics
 from profilegraph.api.schema import build_schema
-from profilegraph.errors import AuthenticationError, GraphError
 from profilegraph.services.credentials import ApiKeyVerifier, TokenVerifier
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
@@ -49,13 +48,10 @@ async def readyz(request: Request) -> JSONResponse:
 
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus metrics, for any caller with a credential (a scraper sends a token or an API key)."""
-    authenticator: Authenticator = request.app.state.authenticator
     try:
-        await authenticator.principal(request)
-    except AuthenticationError as error:
-        return JSONResponse({"error": error.message}, status_code=401, headers={"www-authenticate": "Bearer"})
-    except GraphError:
-        return JSONResponse({"error": "credentials cannot be checked now"}, status_code=503)
+        await authenticated(request)
+    except RequestError as error:
+        return error_response(error)
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -40,7 +40,7 @@ from profilegraph.errors import AuthenticationError, GraphError, ProfileGraphErr
 from profilegraph.services.admin import record_unmasked_reads
 from profilegraph.services.runtime import GraphRuntime
 
-__all__ = ["GraphQLEndpoint"]
+__all__ = ["GraphQLEndpoint", "RequestError", "authenticated", "error_response"]
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("profilegraph.requests")
@@ -71,38 +71,62 @@ class _Outcome:
     principal: Principal | None = None
 
 
+# What each acceptable media range is answered with; between equal weights the
+# specification's own media type wins (the second item).
+_ANSWERS = {
+    GRAPHQL_RESPONSE: (GRAPHQL_RESPONSE, 1),
+    JSON_MEDIA: (JSON_MEDIA, 0),
+    "application/*": (JSON_MEDIA, 0),
+    "*/*": (JSON_MEDIA, 0),
+}
+
+
+def _weight(params: list[str]) -> float:
+    """A media range's q weight; 0 when it asks for a charset other than UTF-8."""
+    weight = 1.0
+    for param in params:
+        name, _, value = (piece.strip().lower() for piece in param.partition("="))
+        if name == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                return 0.0
+        elif name == "charset" and value not in {"utf-8", "utf8"}:
+            return 0.0
+    return weight
+
+
 def _accepted_media(request: Request) -> str:
     """The media type to answer with, from the Accept header (RFC 9110 weights honoured)."""
     header = request.headers.get("accept")
     if not header:
         return JSON_MEDIA
-    best: tuple[float, str] | None = None
+    candidates = []
     for part in header.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-            elif name.strip().lower() == "charset" and value.strip().lower() not in {"utf-8", "utf8"}:
-                weight = 0.0
-        media = media.lower()
-        if media == GRAPHQL_RESPONSE:
-            chosen = GRAPHQL_RESPONSE
-        elif media in {JSON_MEDIA, "application/*", "*/*"}:
-            chosen = JSON_MEDIA
-        else:
-            continue
-        # between equal weights the specification's own media type wins
-        rank = (weight, 1 if chosen == GRAPHQL_RESPONSE else 0)
-        if weight > 0 and (best is None or rank > (best[0], 1 if best[1] == GRAPHQL_RESPONSE else 0)):
-            best = (weight, chosen)
-    if best is None:
+        answer = _ANSWERS.get(media.lower())
+        weight = _weight(params)
+        if answer is not None and weight > 0:
+            candidates.append((weight, answer[1], answer[0]))
+    if not candidates:
         raise RequestError(406, f"cannot answer in any media type the Accept header allows: {header}", "NOT_ACCEPTABLE")
-    return best[1]
+    return max(candidates)[2]
+
+
+async def authenticated(request: Request) -> Principal:
+    """The principal a request acts as; RequestError 401 without a valid credential, 503 when an
+    API key cannot be looked up."""
+    authenticator: Authenticator = request.app.state.authenticator
+    try:
+        return await authenticator.principal(request)
+    except AuthenticationError as error:
+        raise RequestError(
+            401, error.message, error.code, {"www-authenticate": 'Bearer realm="profilegraph"'}
+        ) from None
+    except GraphError as error:
+        raise RequestError(
+            503, "credentials cannot be checked: the graph database does not answer", error.code
+        ) from None
 
 
 class GraphQLEndpoint:
@@ -124,7 +148,7 @@ class GraphQLEndpoint:
         except RequestError as error:
             outcome.outcome, outcome.status = "refused", error.status
             outcome.codes.append(error.code)
-            response = _error_response(error, request_id)
+            response = error_response(error, request_id)
         finally:
             elapsed = time.perf_counter() - started
         self._observe(request, request_id, outcome, elapsed)
@@ -141,18 +165,12 @@ class GraphQLEndpoint:
 
     async def _handle(self, request: Request, request_id: str, outcome: _Outcome) -> Response:
         runtime: GraphRuntime = request.app.state.runtime
-        authenticator: Authenticator = request.app.state.authenticator
         try:
-            principal = await authenticator.principal(request)
-        except AuthenticationError as error:
-            outcome.outcome = "unauthenticated"
-            raise RequestError(
-                401, error.message, error.code, {"www-authenticate": 'Bearer realm="profilegraph"'}
-            ) from None
-        except GraphError as error:  # an API key could not be looked up
-            raise RequestError(
-                503, "credentials cannot be checked: the graph database does not answer", error.code
-            ) from None
+            principal = await authenticated(request)
+        except RequestError as error:
+            if error.status == 401:
+                outcome.outcome = "unauthenticated"
+            raise
         outcome.principal = principal
         media = _accepted_media(request)
         params = await self._params(request)
@@ -338,6 +356,7 @@ def _formatted(error: GraphQLError, request_id: str, outcome: _Outcome) -> dict[
     return formatted
 
 
-def _error_response(error: RequestError, request_id: str) -> Response:
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code, "requestId": request_id}}]}
+def error_response(error: RequestError, request_id: str | None = None) -> Response:
+    extensions = {"code": error.code} | ({"requestId": request_id} if request_id else {})
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
     return JSONResponse(body, status_code=error.status, headers=error.headers)

@@ -15,7 +15,15 @@ from profilegraph.api.context import Info
 from profilegraph.api.health import Health, resolve_health
 from profilegraph.api.permissions import CanAdminister, CanLookUp, CanView
 from profilegraph.api.types.admin import AuditEntry, Conflict, Explanation, audit_entry, conflict, explanation
-from profilegraph.api.types.common import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from profilegraph.api.types.common import (
+    Connection,
+    Edge,
+    PageInfo,
+    connection,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
 from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.profile import MAX_HORIZON_DAYS, LifecycleStage, Profile, ValueTier, profile_of
 from profilegraph.api.types.value import ValueMap, value_map
@@ -259,13 +267,12 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
             found = await admin.list_conflicts(
                 store, status=status, limit=size + 1, after=(start[0], start[1]) if start else None
             )
-            edges = [
-                Edge(cursor=encode_cursor(c.detected_at, c.conflict_id), node=conflict(info, c)) for c in found[:size]
-            ]
-            return Connection(
-                edges=edges,
-                page_info=PageInfo(has_next_page=len(found) > size, end_cursor=edges[-1].cursor if edges else None),
-                count_total=lambda: admin.count_conflicts(store, status=status),
+            return connection(
+                found,
+                size,
+                lambda c: (c.detected_at, c.conflict_id),
+                lambda c: conflict(info, c),
+                lambda: admin.count_conflicts(store, status=status),
             )
 
         @strawberry.field(permission_classes=[CanAdminister], description="Who did what, when and why: newest first.")
@@ -284,11 +291,12 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
             found = await admin.audit_log(
                 store, one_id=wanted, action=action, limit=size + 1, after=(start[0], start[1]) if start else None
             )
-            edges = [Edge(cursor=encode_cursor(e.at, e.audit_id), node=audit_entry(info, e)) for e in found[:size]]
-            return Connection(
-                edges=edges,
-                page_info=PageInfo(has_next_page=len(found) > size, end_cursor=edges[-1].cursor if edges else None),
-                count_total=lambda: admin.count_audit_entries(store, one_id=wanted, action=action),
+            return connection(
+                found,
+                size,
+                lambda e: (e.at, e.audit_id),
+                lambda e: audit_entry(info, e),
+                lambda: admin.count_audit_entries(store, one_id=wanted, action=action),
             )
 
     return Query

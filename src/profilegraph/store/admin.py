@@ -92,11 +92,6 @@ SET i.admin_blocked = $blocked
 RETURN i.key AS key
 """
 
-RECORD_AUDIT: LiteralString = """
-CREATE (:AuditEntry {audit_id: $audit_id, at: $at, actor: $actor, action: $action, reason: $reason,
-                     one_ids: $one_ids, identifier_keys: $identifier_keys, detail: $detail})
-"""
-
 RETIRED_INTO: LiteralString = """
 MATCH (old:Person)-[m:MERGED_INTO]->(new:Person {one_id: $one_id})
 RETURN old.one_id AS retired, new.one_id AS survivor, m.at AS at, m.reason AS reason ORDER BY at, retired
@@ -148,10 +143,11 @@ WHERE ($one_id IS NULL OR $one_id IN a.one_ids) AND ($action IS NULL OR a.action
 RETURN count(a) AS total
 """
 
+# Entries of one action by one actor; each row is one entry. Entries are never updated or deleted.
 RECORD_AUDITS: LiteralString = """
 UNWIND $rows AS r
 CREATE (:AuditEntry {audit_id: r.audit_id, at: $at, actor: $actor, action: $action, reason: $reason,
-                     one_ids: r.one_ids, identifier_keys: [], detail: r.detail})
+                     one_ids: r.one_ids, identifier_keys: r.identifier_keys, detail: r.detail})
 """
 
 
@@ -232,20 +228,18 @@ async def record_audit(
     detail: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry to the audit trail; entries are never updated or deleted."""
-    audit_id = new_audit_id()
-    await run(
-        tx,
-        RECORD_AUDIT,
-        audit_id=audit_id,
-        at=at,
-        actor=actor,
-        action=action,
-        reason=reason,
-        one_ids=sorted(one_ids),
-        identifier_keys=sorted(identifier_keys),
-        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-    )
-    return audit_id
+    row = _audit_row(one_ids, identifier_keys, detail or {})
+    await run(tx, RECORD_AUDITS, rows=[row], at=at, actor=actor, action=action, reason=reason)
+    return str(row["audit_id"])
+
+
+def _audit_row(one_ids: Collection[str], identifier_keys: Collection[str], detail: Mapping[str, Any]) -> Record:
+    return {
+        "audit_id": new_audit_id(),
+        "one_ids": sorted(one_ids),
+        "identifier_keys": sorted(identifier_keys),
+        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
+    }
 
 
 async def retired_into(tx: Transaction, one_id: str) -> list[MergeRecord]:
@@ -324,14 +318,7 @@ async def record_audits(
     store: GraphAccess, *, actor: str, action: str, reason: str, at: str, entries: Mapping[str, Mapping[str, Any]]
 ) -> None:
     """One audit entry per OneID in ``entries`` (OneID, or "" for none, -> its detail), in one transaction."""
-    rows = [
-        {
-            "audit_id": new_audit_id(),
-            "one_ids": [one_id] if one_id else [],
-            "detail": json.dumps(detail, sort_keys=True),
-        }
-        for one_id, detail in sorted(entries.items())
-    ]
+    rows = [_audit_row([one_id] if one_id else [], (), detail) for one_id, detail in sorted(entries.items())]
     await store.execute(RECORD_AUDITS, rows=rows, at=at, actor=actor, action=action, reason=reason)
 
 

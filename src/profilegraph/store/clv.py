@@ -124,19 +124,17 @@ async def activity_with_fit(store: GraphAccess, one_ids: Sequence[str]) -> tuple
 
 
 def _activity(rows: list[dict[str, Any]]) -> ProfileActivity:
-    orders: list[dict[str, Any]] = []
-    days: list[dict[str, Any]] = []
-    persons: list[dict[str, Any]] = []
+    """ACTIVITY_OF's rows (one per OneID, its orders and days collected) as a ProfileActivity."""
+    result = ProfileActivity()
     for row in rows:
         one_id = row["one_id"]
-        persons.append({"one_id": one_id, "first_seen": row["first_seen"]})
-        orders.extend(
-            {"one_id": one_id, "order_id": order_id, "ts": ts, "amount": amount}
-            for order_id, ts, amount in row["orders"]
-            if order_id is not None
-        )
-        days.extend({"one_id": one_id, "day": day} for day in row["days"] if day is not None)
-    return _collect(ProfileActivity(), orders, days, persons)
+        result.first_seen[one_id] = _day(row["first_seen"])
+        # a OneID without orders or interactions collects one [null, ...] entry
+        for order_id, ts, amount in row["orders"]:
+            if order_id is not None:
+                result.orders[one_id][order_id] = (_day(ts), float(amount))
+        result.interactions[one_id].update(date.fromisoformat(day) for day in row["days"] if day is not None)
+    return result
 
 
 async def save_fit(store: GraphAccess, model: ClvModel) -> str:

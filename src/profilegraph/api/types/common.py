@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -23,6 +23,7 @@ __all__ = [
     "ErrorCodeEnum",
     "PageInfo",
     "UserError",
+    "connection",
     "decode_cursor",
     "encode_cursor",
     "page_size",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why a request or an event was refused.")
@@ -69,6 +71,23 @@ class Connection(Generic[T]):
     @strawberry.field(description="How many there are in all, on every page.")
     async def total_count(self) -> int:
         return await self.count_total()
+
+
+def connection(
+    found: Sequence[S],
+    size: int,
+    cursor_of: Callable[[S], tuple[str, ...]],
+    node_of: Callable[[S], T],
+    count_total: Callable[[], Awaitable[int]],
+) -> Connection[T]:
+    """A page of ``size`` from ``found``, which was read with one row more: that row only tells
+    whether another page follows."""
+    edges = [Edge(cursor=encode_cursor(*cursor_of(item)), node=node_of(item)) for item in found[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(found) > size, end_cursor=edges[-1].cursor if edges else None),
+        count_total=count_total,
+    )
 
 
 def encode_cursor(*parts: str) -> str:

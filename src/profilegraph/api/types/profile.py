@@ -11,10 +11,8 @@ from profilegraph.api.context import Info
 from profilegraph.api.types.common import (
     JSON,
     Connection,
-    Edge,
-    PageInfo,
+    connection,
     decode_cursor,
-    encode_cursor,
     page_size,
     shown_key,
     shown_text,
@@ -231,40 +229,26 @@ class Profile:
     async def orders(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Order]:
         page = _fact_page(info, first, after)
         views: list[OrderView] = await info.context.loaders.orders(page).load(self.person.one_id)
-        shown = views[: page.limit - 1]
-        edges = [Edge(cursor=encode_cursor(v.ts, v.order_id), node=_order(v)) for v in shown]
         one_id = self.person.one_id
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=len(views) >= page.limit, end_cursor=edges[-1].cursor if edges else None),
-            count_total=lambda: info.context.loaders.order_total.load(one_id),
+        return connection(
+            views,
+            page.limit - 1,
+            lambda v: (v.ts, v.order_id),
+            _order,
+            lambda: info.context.loaders.order_total.load(one_id),
         )
 
     @strawberry.field(description="Interactions (views, clicks, visits), newest first.")
     async def interactions(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Interaction]:
         page = _fact_page(info, first, after)
         views: list[InteractionView] = await info.context.loaders.interactions(page).load(self.person.one_id)
-        shown = views[: page.limit - 1]
-        edges = [
-            Edge(
-                cursor=encode_cursor(v.ts, v.event_id),
-                node=Interaction(
-                    event_id=v.event_id,
-                    at=v.ts,
-                    kind=v.kind,
-                    source=v.source,
-                    content_id=v.content_id,
-                    content=v.content,
-                    channel=v.channel_code,
-                ),
-            )
-            for v in shown
-        ]
         one_id = self.person.one_id
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=len(views) >= page.limit, end_cursor=edges[-1].cursor if edges else None),
-            count_total=lambda: info.context.loaders.interaction_total.load(one_id),
+        return connection(
+            views,
+            page.limit - 1,
+            lambda v: (v.ts, v.event_id),
+            _interaction,
+            lambda: info.context.loaders.interaction_total.load(one_id),
         )
 
     @strawberry.field(description="The households this consumer belongs to (a shared family device).")
@@ -294,6 +278,18 @@ class Profile:
     async def lifecycle(self, info: Info) -> Lifecycle:
         stage = await info.context.loaders.lifecycle.load(self.person.one_id)
         return Lifecycle(stage=stage.stage, since=stage.since, tier=stage.tier)
+
+
+def _interaction(view: InteractionView) -> Interaction:
+    return Interaction(
+        event_id=view.event_id,
+        at=view.ts,
+        kind=view.kind,
+        source=view.source,
+        content_id=view.content_id,
+        content=view.content,
+        channel=view.channel_code,
+    )
 
 
 def _order(view: OrderView) -> Order:
