@@ -23,14 +23,16 @@ class Capability(StrEnum):
     LOOKUP = "lookup"  # read any profile, search audiences, the value map
     ADMINISTER = "administer"  # change and explain identity, read the audit log
     INGEST = "ingest"  # write events
+    SET_TAGS = "set_tags"  # write model tags (manual tags also need ADMINISTER)
 
 
 _GRANTS: dict[Role, frozenset[Capability]] = {
     Role.APP: frozenset({Capability.VIEWER}),
     Role.SERVICE: frozenset({Capability.VIEWER, Capability.LOOKUP}),
     # An identity admin must see the profiles they change.
-    Role.ADMIN: frozenset({Capability.VIEWER, Capability.LOOKUP, Capability.ADMINISTER}),
-    Role.INGEST: frozenset({Capability.INGEST}),
+    Role.ADMIN: frozenset({Capability.VIEWER, Capability.LOOKUP, Capability.ADMINISTER, Capability.SET_TAGS}),
+    # Model tags are written by jobs, which hold pipeline credentials.
+    Role.INGEST: frozenset({Capability.INGEST, Capability.SET_TAGS}),
 }
 
 
