@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     lifecycle_high_value_top_percent: float = Field(default=20.0, gt=0, lt=100)
     lifecycle_growable_p_alive: float = Field(default=0.5, ge=0, le=1)
 
+    # Affinity evidence loses half its weight every this many days.
+    affinity_half_life_days: float = Field(default=90.0, gt=0)
+    # Attribute -> its sources, best first (JSON: {"gender": ["crm", "pos"]}); others: most recent wins.
+    attribute_source_priority: dict[str, list[str]] = Field(default_factory=dict)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

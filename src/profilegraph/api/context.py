@@ -15,8 +15,16 @@ from profilegraph.domain.access import Principal
 from profilegraph.domain.events import InputLimits
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
-from profilegraph.services.config import identity_config, input_limits, lifecycle_config
+from profilegraph.domain.survivorship import SurvivorshipRules
+from profilegraph.services.config import (
+    identity_config,
+    input_limits,
+    lifecycle_config,
+    survivorship_rules,
+    tag_context,
+)
 from profilegraph.services.runtime import GraphRuntime
+from profilegraph.services.tags import TagContext
 from profilegraph.settings import Settings
 
 __all__ = ["Info", "RequestContext", "ServiceConfig"]
@@ -37,6 +45,14 @@ class ServiceConfig:
     @cached_property
     def input_limits(self) -> InputLimits:
         return input_limits(self.settings)
+
+    @cached_property
+    def tags(self) -> TagContext:
+        return tag_context(self.settings)
+
+    @cached_property
+    def survivorship(self) -> SurvivorshipRules:
+        return survivorship_rules(self.settings)
 
 
 @dataclass

@@ -13,10 +13,14 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from profilegraph.domain.affinity import Affinity
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig
 from profilegraph.domain.resolution import Household
+from profilegraph.domain.tags import ObjectType, TagValue
 from profilegraph.domain.valuation import ClvFigures
 from profilegraph.services import profiles
+from profilegraph.services.affinities import affinities_of
+from profilegraph.services.catalog import CatalogObject, catalog_objects
 from profilegraph.services.clv._common import today
 from profilegraph.services.households import households_of_many
 from profilegraph.services.profiles import (
@@ -27,6 +31,7 @@ from profilegraph.services.profiles import (
     ValueInputs,
 )
 from profilegraph.services.runtime import GraphRuntime
+from profilegraph.services.tags import catalog_tags, user_tags
 from profilegraph.settings import Settings
 
 __all__ = ["Loaders"]
@@ -60,6 +65,12 @@ class Loaders:
         self._figures: dict[int, DataLoader[str, ClvFigures]] = {}
         self.lifecycle: DataLoader[str, Lifecycle] = _loader(self._lifecycles)
         self.households: DataLoader[str, list[Household]] = _loader(lambda ids: households_of_many(store, ids))
+        self.user_tags: DataLoader[str, dict[str, TagValue]] = _loader(lambda ids: user_tags(store, ids))
+        self.affinities: DataLoader[str, list[Affinity]] = _loader(
+            lambda ids: affinities_of(store, ids, as_of=self.as_of, half_life_days=settings.affinity_half_life_days)
+        )
+        self._catalog: dict[ObjectType, DataLoader[str, CatalogObject | None]] = {}
+        self._catalog_tags: dict[ObjectType, DataLoader[str, dict[str, TagValue]]] = {}
 
     async def _persons_by_identifier(self, keys: list[str]) -> list[PersonView | None]:
         found = await profiles.persons_by_identifier(self._store, keys)
@@ -77,6 +88,16 @@ class Loaders:
         if page not in self._interactions:
             self._interactions[page] = _loader(lambda ids: profiles.interactions(self._store, ids, page))
         return self._interactions[page]
+
+    def catalog(self, kind: ObjectType) -> DataLoader[str, CatalogObject | None]:
+        if kind not in self._catalog:
+            self._catalog[kind] = _loader(lambda keys: catalog_objects(self._store, kind, keys))
+        return self._catalog[kind]
+
+    def catalog_tags(self, kind: ObjectType) -> DataLoader[str, dict[str, TagValue]]:
+        if kind not in self._catalog_tags:
+            self._catalog_tags[kind] = _loader(lambda keys: catalog_tags(self._store, kind, keys))
+        return self._catalog_tags[kind]
 
     def figures(self, horizon_days: int) -> DataLoader[str, ClvFigures]:
         """CLV figures over ``horizon_days``, from the newest fit."""

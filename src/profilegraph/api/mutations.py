@@ -1,4 +1,4 @@
-"""The mutation root: ingest events, and change identity (merge, split, block, unblock).
+"""The mutation root: ingest events, change identity (merge, split, block, unblock), tags and audiences.
 
 Every mutation answers with a typed payload: its result, and ``errors`` whose ``code`` is
 an enum of the schema. An error of the caller's making names the field; a failure of the
@@ -12,14 +12,21 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 from profilegraph.api.context import Info
-from profilegraph.api.permissions import CanAdminister, CanIngest
-from profilegraph.api.queries import load_profile, load_profiles
+from profilegraph.api.filters import build_filter_input
+from profilegraph.api.permissions import CanAdminister, CanIngest, CanLookUp, CanSetTags
+from profilegraph.api.profile_pages import load_profile, load_profiles
+from profilegraph.api.types.audience import DefineAudiencePayload
+from profilegraph.api.types.audience import audience as audience_of
 from profilegraph.api.types.common import JSON, UserError, shown_key, user_error
 from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.profile import Profile
+from profilegraph.api.types.tags import DefineTagPayload, TagKindEnum, TagObjectType, TagValueType, definition
+from profilegraph.domain.access import Capability, may
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import ErrorCode, GraphError, InvalidInputError, ProfileGraphError
 from profilegraph.services import admin
+from profilegraph.services import audiences as audience_service
+from profilegraph.services import tags as tag_service
 from profilegraph.services.ingest import Outcome, ingest_call
 
 __all__ = ["build_mutation"]
@@ -46,6 +53,20 @@ class IngestEventsPayload:
     accepted: int
     duplicates: int
     rejected: int
+    errors: list[UserError]
+
+
+@strawberry.type
+class TagResult:
+    position: int = strawberry.field(description="The value's place in the call, from 0.")
+    ok: bool
+    errors: list[UserError]
+
+
+@strawberry.type
+class SetTagsPayload:
+    results: list[TagResult]
+    written: int
     errors: list[UserError]
 
 
@@ -103,6 +124,34 @@ def _reason(reason: str) -> str:
 
 def build_mutation(config: IdentityConfig, identity: IdentityTypes) -> type:
     IdentifierInput = identity.input
+    ProfileFilter = build_filter_input(identity)
+
+    @strawberry.input(description="One tag value to set on one object; a null value clears it.")
+    class TagValueInput:
+        tag: str
+        object_type: TagObjectType  # type: ignore[valid-type]
+        one_id: strawberry.ID | None = strawberry.field(default=None, description="A consumer, by OneID.")
+        identifier: IdentifierInput | None = strawberry.field(  # type: ignore[valid-type]
+            default=None, description="A consumer, by identifier: the value follows it through merges and splits."
+        )
+        object_key: str | None = strawberry.field(default=None, description="A product SKU, content id or channel.")
+        value: Any = strawberry.field(default=None, graphql_type=JSON | None)
+        confidence: float | None = None
+        expires_at: str | None = strawberry.field(default=None, description="Overrides the tag's TTL.")
+        source: str | None = strawberry.field(default=None, description="Who set it; the caller by default.")
+
+        def assignment(self) -> tag_service.Assignment:
+            return tag_service.Assignment(
+                tag=self.tag,
+                object_type=self.object_type,
+                one_id=str(self.one_id) if self.one_id is not None else None,
+                identifier=self.identifier.key() if self.identifier is not None else None,
+                object_key=self.object_key,
+                value=self.value,
+                confidence=self.confidence,
+                expires_at=self.expires_at,
+                source=self.source,
+            )
 
     @strawberry.type
     class Mutation:
@@ -134,7 +183,13 @@ def build_mutation(config: IdentityConfig, identity: IdentityTypes) -> type:
                     ],
                 )
             outcomes, errors = await _attempt(
-                lambda: ingest_call(info.context.runtime.store, events, config, limits=info.context.config.input_limits)
+                lambda: ingest_call(
+                    info.context.runtime.store,
+                    events,
+                    config,
+                    limits=info.context.config.input_limits,
+                    tagging=info.context.config.tags,
+                )
             )
             results = [
                 EventResult(
@@ -219,6 +274,99 @@ def build_mutation(config: IdentityConfig, identity: IdentityTypes) -> type:
         @strawberry.mutation(permission_classes=[CanAdminister], description="Lift an admin block.")
         async def unblock_identifier(self, info: Info, identifier: IdentifierInput, reason: str) -> IdentifierPayload:  # type: ignore[valid-type]
             return await _block(info, identifier, reason, blocked=False)
+
+        @strawberry.mutation(
+            permission_classes=[CanAdminister],
+            description="Define a tag, or change the description, TTL or expression of one (its type and kind stay).",
+        )
+        async def define_tag(
+            self,
+            info: Info,
+            name: str,
+            object_type: TagObjectType,  # type: ignore[valid-type]
+            value_type: TagValueType,  # type: ignore[valid-type]
+            kind: TagKindEnum,  # type: ignore[valid-type]
+            description: str = "",
+            ttl_seconds: int | None = None,
+            expression: str | None = None,
+        ) -> DefineTagPayload:
+            async def work() -> Any:
+                return await tag_service.define_tag(
+                    info.context.runtime.store,
+                    name=name,
+                    object_type=object_type,
+                    value_type=value_type,
+                    kind=kind,
+                    description=description,
+                    ttl_seconds=ttl_seconds,
+                    expression=expression,
+                    actor=info.context.principal.name,
+                )
+
+            saved, errors = await _attempt(work)
+            return DefineTagPayload(tag=definition(saved) if saved is not None else None, errors=errors)
+
+        @strawberry.mutation(
+            permission_classes=[CanSetTags],
+            description="Set (or, with a null value, clear) model and manual tag values, many at once; each item "
+            "succeeds or fails alone. Manual tags need the admin role and are audited.",
+        )
+        async def set_tags(
+            self,
+            info: Info,
+            values: list[TagValueInput],
+            reason: str = "",
+        ) -> SetTagsPayload:
+            if len(values) > info.context.config.settings.max_events_per_call:
+                most = info.context.config.settings.max_events_per_call
+                error = UserError(code=ErrorCode.TOO_MANY_EVENTS, field="values", message=f"at most {most} values")
+                return SetTagsPayload(results=[], written=0, errors=[error])
+            assignments: list[tag_service.Assignment | None] = []
+            early: dict[int, UserError] = {}
+            for position, item in enumerate(values, 1):
+                try:
+                    assignments.append(item.assignment())
+                except ProfileGraphError as error:
+                    assignments.append(None)
+                    early[position] = user_error(error)
+            chosen = [a for a in assignments if a is not None]
+
+            async def work() -> Any:
+                return await tag_service.set_tags(
+                    info.context.runtime.store,
+                    chosen,
+                    actor=info.context.principal.name,
+                    may_set_manual=may(info.context.principal, Capability.ADMINISTER),
+                    reason=reason.strip(),
+                )
+
+            outcome, errors = await _attempt(work)
+            if outcome is None:
+                return SetTagsPayload(results=[], written=0, errors=errors)
+            later = iter(outcome)
+            results = []
+            for position, assignment in enumerate(assignments, 1):
+                if assignment is None:
+                    results.append(TagResult(position=position - 1, ok=False, errors=[early[position]]))
+                    continue
+                result = next(later)
+                problems = [user_error(result.error)] if result.error is not None else []
+                results.append(TagResult(position=position - 1, ok=result.ok, errors=problems))
+            return SetTagsPayload(results=results, written=sum(r.ok for r in results), errors=[])
+
+        @strawberry.mutation(
+            permission_classes=[CanLookUp],
+            description="Save a filter as a named audience; its count and members are computed when read.",
+        )
+        async def define_audience(self, info: Info, name: str, filter: ProfileFilter) -> DefineAudiencePayload:  # type: ignore[valid-type]
+            async def work() -> Any:
+                wanted = filter.conditions()  # type: ignore[attr-defined]
+                return await audience_service.define_audience(
+                    info.context.runtime.store, name, wanted, actor=info.context.principal.name
+                )
+
+            saved, errors = await _attempt(work)
+            return DefineAudiencePayload(audience=audience_of(saved) if saved is not None else None, errors=errors)
 
     async def _block(info: Info, identifier: Any, reason: str, *, blocked: bool) -> IdentifierPayload:
         async def work() -> Any:

@@ -10,7 +10,7 @@ from profilegraph.api.context import Info
 from profilegraph.domain.access import Capability, may
 from profilegraph.errors import ErrorCode
 
-__all__ = ["CanAdminister", "CanIngest", "CanLookUp", "CanView"]
+__all__ = ["CanAdminister", "CanIngest", "CanLookUp", "CanSetTags", "CanView"]
 
 
 class _Requires(BasePermission):
@@ -39,3 +39,7 @@ class CanAdminister(_Requires):
 
 class CanIngest(_Requires):
     capability = Capability.INGEST
+
+
+class CanSetTags(_Requires):
+    capability = Capability.SET_TAGS

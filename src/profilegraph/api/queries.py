@@ -5,81 +5,49 @@ This module leaves annotations unpostponed: the resolvers are defined inside
 ``build_query`` and refer to that enum.
 """
 
-import asyncio
-import bisect
-from collections.abc import Sequence
+from typing import TypeVar
 
 import strawberry
 
 from profilegraph.api.context import Info
+from profilegraph.api.filters import build_filter_input
 from profilegraph.api.health import Health, resolve_health
 from profilegraph.api.permissions import CanAdminister, CanLookUp, CanView
+from profilegraph.api.profile_pages import load_profile, profile_by_key, profile_page
 from profilegraph.api.types.admin import AuditEntry, Conflict, Explanation, audit_entry, conflict, explanation
+from profilegraph.api.types.audience import Audience, members
+from profilegraph.api.types.audience import audience as audience_of
+from profilegraph.api.types.catalog import CatalogNode, Channel, Content, Product
 from profilegraph.api.types.common import (
     Connection,
-    Edge,
-    PageInfo,
     connection,
     decode_cursor,
-    encode_cursor,
     page_size,
 )
 from profilegraph.api.types.identity import IdentityTypes
-from profilegraph.api.types.profile import MAX_HORIZON_DAYS, LifecycleStage, Profile, ValueTier, profile_of
+from profilegraph.api.types.profile import MAX_HORIZON_DAYS, Profile
+from profilegraph.api.types.tags import TagDefinitionType, TagObjectType, definition
 from profilegraph.api.types.value import ValueMap, value_map
-from profilegraph.domain.events import normalise_timestamp
+from profilegraph.domain.audience import Filter
 from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.tags import ObjectType
 from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services import admin
+from profilegraph.services import audiences as audience_service
+from profilegraph.services import tags as tag_service
 from profilegraph.services.clv.audience import value_map as compute_value_map
-from profilegraph.services.profiles import AudienceFilter, audience
 
-__all__ = ["build_query", "load_profile", "load_profiles"]
+__all__ = ["build_query"]
+
+N = TypeVar("N", bound=CatalogNode)
+
+
+async def _catalog_node(info: Info, kind: ObjectType, key: str, node_type: type[N]) -> N | None:
+    record = await info.context.loaders.catalog(kind).load(key)
+    return node_type(kind=kind, key=key, properties=record.properties) if record is not None else None
+
 
 MAX_VALUE_BUCKETS = 100
-
-
-async def load_profile(info: Info, one_id: str | None) -> Profile | None:
-    """The profile a OneID answers as today: itself, or the OneID a retired one redirects to."""
-    if not one_id:
-        return None
-    loaders = info.context.loaders
-    person = await loaders.person.load(one_id)
-    if person is None:
-        return None
-    if person.status == "active":
-        return profile_of(person)
-    if person.current is None:
-        return None
-    current = await loaders.person.load(person.current)
-    return profile_of(current, asked=one_id) if current is not None else None
-
-
-async def profile_by_key(info: Info, key: str) -> Profile | None:
-    """The profile holding an identifier: read in one go, the Person with its identifier."""
-    person = await info.context.loaders.by_identifier.load(key)
-    return profile_of(person) if person is not None else None
-
-
-async def load_profiles(info: Info, one_ids: Sequence[str | None]) -> list[Profile | None]:
-    """Many profiles at once: their loads share each batch (awaited one by one, they would not)."""
-    return list(await asyncio.gather(*(load_profile(info, one_id) for one_id in one_ids)))
-
-
-def _seen(value: str | None, where: str) -> str | None:
-    return None if value is None else normalise_timestamp(value, where)
-
-
-@strawberry.input(description="An inclusive range of timestamps (ISO 8601; UTC when no offset is given).")
-class TimeRange:
-    from_: str | None = strawberry.field(default=None, name="from")
-    to: str | None = None
-
-
-@strawberry.input(description="An inclusive-exclusive range: min <= value < max.")
-class FloatRange:
-    min: float | None = None
-    max: float | None = None
 
 
 @strawberry.type
@@ -103,35 +71,7 @@ class MergeHistory:
 def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
     IdentifierType, IdentifierInput = identity.enum, identity.input
 
-    @strawberry.input(description="Audience conditions, combined with AND.")
-    class ProfileFilter:
-        identifier_types: list[IdentifierType] | None = strawberry.field(  # type: ignore[valid-type]
-            default=None, description="Has an identifier of each of these types."
-        )
-        source: str | None = strawberry.field(default=None, description="Has an identifier seen from this source.")
-        first_seen: TimeRange | None = None
-        last_seen: TimeRange | None = None
-        stage: LifecycleStage | None = None  # type: ignore[valid-type]
-        tier: ValueTier | None = None  # type: ignore[valid-type]
-        predicted_clv: FloatRange | None = strawberry.field(
-            default=None, description="Predicted CLV over the default horizon (historic spend without a fit)."
-        )
-
-        def conditions(self) -> AudienceFilter:
-            first, last = self.first_seen or TimeRange(), self.last_seen or TimeRange()
-            value = self.predicted_clv or FloatRange()
-            return AudienceFilter(
-                identifier_types=frozenset(t.value for t in self.identifier_types or ()),  # type: ignore[attr-defined]
-                source=self.source,
-                first_seen_from=_seen(first.from_, "filter.firstSeen.from"),
-                first_seen_to=_seen(first.to, "filter.firstSeen.to"),
-                last_seen_from=_seen(last.from_, "filter.lastSeen.from"),
-                last_seen_to=_seen(last.to, "filter.lastSeen.to"),
-                stage=self.stage,
-                tier=self.tier,
-                clv_min=value.min,
-                clv_max=value.max,
-            )
+    ProfileFilter = build_filter_input(identity)
 
     @strawberry.type
     class Query:
@@ -177,34 +117,46 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
         async def profiles(
             self,
             info: Info,
-            filter: ProfileFilter | None = None,
+            filter: ProfileFilter | None = None,  # type: ignore[valid-type]
             first: int = 20,
             after: str | None = None,
         ) -> Connection[Profile]:
             size = page_size(info, first)
             start = decode_cursor(after, 1)
-            settings = info.context.config.settings
-            one_ids = await audience(
-                info.context.runtime.store,
-                (filter or ProfileFilter()).conditions(),
-                horizon_days=settings.clv_horizon_days,
-                as_of=None,
-                lifecycle_config=info.context.config.lifecycle,
-            )
-            begin = bisect.bisect_right(one_ids, start[0]) if start else 0
-            page = one_ids[begin : begin + size]
-            loaded = await load_profiles(info, page)
-            edges = [Edge(cursor=encode_cursor(p.person.one_id), node=p) for p in loaded if p is not None]
-            total = len(one_ids)
+            wanted = filter.conditions() if filter is not None else Filter()
+            return await profile_page(info, await members(info, wanted), size, start[0] if start else None)
 
-            async def count() -> int:
-                return total
+        @strawberry.field(permission_classes=[CanLookUp], description="A product by SKU.")
+        async def product(self, info: Info, sku: str) -> Product | None:
+            return await _catalog_node(info, ObjectType.PRODUCT, sku, Product)
 
-            return Connection(
-                edges=edges,
-                page_info=PageInfo(has_next_page=begin + size < total, end_cursor=edges[-1].cursor if edges else None),
-                count_total=count,
-            )
+        @strawberry.field(permission_classes=[CanLookUp], description="A content item by id.")
+        async def content(self, info: Info, id: str) -> Content | None:
+            return await _catalog_node(info, ObjectType.CONTENT, id, Content)
+
+        @strawberry.field(permission_classes=[CanLookUp], description="A channel by code.")
+        async def channel(self, info: Info, code: str) -> Channel | None:
+            return await _catalog_node(info, ObjectType.CHANNEL, code, Channel)
+
+        @strawberry.field(permission_classes=[CanLookUp], description="Tag definitions, by object type and name.")
+        async def tag_definitions(
+            self,
+            info: Info,
+            object_type: TagObjectType | None = None,  # type: ignore[valid-type]
+        ) -> list[TagDefinitionType]:
+            found = await tag_service.tag_definitions(info.context.runtime.store, object_type)
+            return [definition(d) for d in found]
+
+        @strawberry.field(permission_classes=[CanLookUp], description="Saved audiences, by name.")
+        async def audiences(self, info: Info) -> list[Audience]:
+            return [audience_of(a) for a in await audience_service.list_audiences(info.context.runtime.store)]
+
+        @strawberry.field(permission_classes=[CanLookUp], description="A saved audience by id.")
+        async def audience(self, info: Info, id: strawberry.ID) -> Audience | None:
+            try:
+                return audience_of(await audience_service.get_audience(info.context.runtime.store, str(id)))
+            except NotFoundError:
+                return None
 
         @strawberry.field(permission_classes=[CanLookUp], description="The customer value map.")
         async def value_map(self, info: Info, buckets: list[float], horizon_days: int | None = None) -> ValueMap:

@@ -9,6 +9,7 @@ import click
 from profilegraph import __version__
 from profilegraph.cli import access, identity, server
 from profilegraph.cli.clv import clv
+from profilegraph.cli.tags import tags
 
 __all__ = ["main"]
 
@@ -41,5 +42,6 @@ for command in (
     identity.household_command,
     identity.conflicts_command,
     clv,
+    tags,
 ):
     main.add_command(command)

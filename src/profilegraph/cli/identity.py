@@ -15,12 +15,13 @@ from profilegraph.cli._common import echo_json, identifier_key, open_output, wit
 from profilegraph.domain.events import InputWarning, Rejection
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
-from profilegraph.services.config import input_limits
+from profilegraph.services.config import input_limits, tag_context
 from profilegraph.services.households import households_of_person
 from profilegraph.services.ingest import bounded_lines, ingest_lines, problem_record
 from profilegraph.services.lookup import all_one_ids
 from profilegraph.services.resolution import resolve_full
 from profilegraph.services.runtime import GraphRuntime
+from profilegraph.services.tags import after_bulk_ingest
 
 __all__ = [
     "block_command",
@@ -105,6 +106,16 @@ def import_command(
         bar = resolving[0]
         bar.update(resolved - bar.n)
 
+    tagging: list[tqdm[Any]] = []
+
+    def on_tags_progress(done: int, total: int) -> None:
+        # With user rule tags, the import ends by re-evaluating them for every consumer.
+        if not tagging:
+            for bar in (progress, *resolving):
+                bar.close()
+            tagging.append(tqdm(total=total, unit=" profiles", desc="rule tags", file=sys.stderr, disable=None))
+        tagging[0].update(done - tagging[0].n)
+
     def on_problem(problem: Rejection | InputWarning, raw: str | bytes | None) -> None:
         if error_sink is not None:
             error_sink.write(problem_record(problem, raw))
@@ -123,6 +134,7 @@ def import_command(
             deferred=not each_batch,
             on_resolve_progress=on_resolve_progress,
         )
+        await after_bulk_ingest(runtime.store, tag_context(runtime.settings), on_tags_progress)
         return report.as_dict()
 
     try:
@@ -132,7 +144,7 @@ def import_command(
         )
     finally:
         progress.close()
-        for bar in resolving:
+        for bar in (*resolving, *tagging):
             bar.close()
         if source is not sys.stdin.buffer:
             source.close()

@@ -7,10 +7,12 @@ import json
 from profilegraph.domain.events import InputLimits
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
+from profilegraph.domain.survivorship import SurvivorshipRules
 from profilegraph.errors import ConfigurationError, InvalidInputError
+from profilegraph.services.tags import TagContext
 from profilegraph.settings import Settings
 
-__all__ = ["identity_config", "input_limits", "lifecycle_config"]
+__all__ = ["identity_config", "input_limits", "lifecycle_config", "survivorship_rules", "tag_context"]
 
 
 def identity_config(settings: Settings) -> IdentityConfig:
@@ -49,3 +51,11 @@ def input_limits(settings: Settings) -> InputLimits:
         order_items=settings.max_order_items,
         catalog_properties=settings.max_catalog_properties,
     )
+
+
+def survivorship_rules(settings: Settings) -> SurvivorshipRules:
+    return SurvivorshipRules(settings.attribute_source_priority)
+
+
+def tag_context(settings: Settings) -> TagContext:
+    return TagContext(settings.clv_horizon_days, lifecycle_config(settings), survivorship_rules(settings))

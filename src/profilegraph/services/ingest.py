@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,8 +29,10 @@ from profilegraph.domain.events import (
 )
 from profilegraph.domain.evidence import BatchRows, build_rows
 from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.rules import CompiledRule
 from profilegraph.errors import ErrorCode, GraphConstraintError, GraphQueryError
 from profilegraph.services.resolution import resolve_around, resolve_pending, utc_now
+from profilegraph.services.tags import TagContext, ingest_rules, refresh_touched, write_event_tags
 from profilegraph.store.ingest import claim_events, write_rows
 from profilegraph.store.ports import GraphAccess, Transaction
 
@@ -43,6 +46,8 @@ __all__ = [
     "ingest_lines",
     "problem_record",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
 # A batch is one transaction whose rows travel in one Bolt message; the embedded
@@ -136,7 +141,12 @@ def _next_batch(
 
 
 async def _write_batch(
-    store: GraphAccess, events: list[Event], rows: BatchRows, config: IdentityConfig, deferred: bool
+    store: GraphAccess,
+    events: list[Event],
+    rows: BatchRows,
+    config: IdentityConfig,
+    deferred: bool,
+    event_rules: Sequence[CompiledRule] = (),
 ) -> set[str]:
     """Write one batch; return the ids of its events that were new."""
     batch_id = uuid.uuid4().hex
@@ -151,6 +161,11 @@ async def _write_batch(
             else build_rows([e for e in events if e.event_id in fresh_ids], config)
         )
         await write_rows(tx, fresh_rows, pending=deferred)
+        if event_rules:
+            fresh_events = events if len(fresh_ids) == len(events) else [e for e in events if e.event_id in fresh_ids]
+            failures = await write_event_tags(store, tx, fresh_events, event_rules)
+            if failures:
+                log.info("%d event-tag evaluations failed, first: %s", len(failures), failures[0])
         if not deferred:
             await resolve_around(tx, fresh_rows.touched_keys, config)
         return fresh_ids
@@ -165,6 +180,7 @@ async def _write_or_split(
     rows: BatchRows,
     config: IdentityConfig,
     deferred: bool,
+    event_rules: Sequence[CompiledRule] = (),
 ) -> tuple[set[str], list[tuple[Problem, str | bytes | None]]]:
     """Write ``events``; if the graph refuses them, halve until the one it refuses stands alone.
 
@@ -173,7 +189,7 @@ async def _write_or_split(
     unavailable or keeps conflicting is not the events' fault: that error stops the import.
     """
     try:
-        return await _write_batch(store, events, rows, config, deferred), []
+        return await _write_batch(store, events, rows, config, deferred, event_rules), []
     except (GraphQueryError, GraphConstraintError) as error:
         if len(events) == 1:
             line, raw = batch.origin[events[0].event_id]
@@ -183,7 +199,9 @@ async def _write_or_split(
     written: set[str] = set()
     refused: list[tuple[Problem, str | bytes | None]] = []
     for part in (events[:half], events[half:]):
-        fresh, problems = await _write_or_split(store, batch, part, build_rows(part, config), config, deferred)
+        fresh, problems = await _write_or_split(
+            store, batch, part, build_rows(part, config), config, deferred, event_rules
+        )
         written |= fresh
         refused.extend(problems)
     return written, refused
@@ -206,6 +224,7 @@ async def _ingest(
         if on_problem:
             on_problem(problem, raw)
 
+    rules = (await ingest_rules(store)).events
     # The next batch is read, validated and aggregated in a worker thread while the
     # current one is written: the graph server works while Python parses.
     upcoming = asyncio.create_task(asyncio.to_thread(_next_batch, parsed, batch_size, config))
@@ -215,7 +234,7 @@ async def _ingest(
             report.duplicates += batch.repeated
             refused: list[tuple[Problem, str | bytes | None]] = []
             if batch.events:
-                fresh, refused = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred)
+                fresh, refused = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred, rules)
                 report.accepted += len(fresh)
                 report.duplicates += len(batch.events) - len(fresh) - len(refused)
             for problem, raw in sorted([*batch.problems, *refused], key=lambda found: found[0].line):
@@ -342,18 +361,26 @@ async def ingest_call(
     *,
     limits: InputLimits = DEFAULT_LIMITS,
     strict: bool = False,
+    tagging: TagContext | None = None,
 ) -> list[EventOutcome]:
     """The live path: one call's events in one transaction, OneIDs resolved before it returns.
 
     Each event gets its own outcome, in the order given. A bad event costs only itself;
-    one the graph refuses is found by halving, as in the bulk import.
+    one the graph refuses is found by halving, as in the bulk import. With ``tagging``,
+    the rule tags and value figures of the OneIDs the call touched are refreshed before
+    it returns, so audiences count them as they are now.
     """
     parsed, batch = await asyncio.to_thread(_parse_call, raw_events, config, limits, strict)
     fresh: set[str] = set()
     refused: dict[str, Rejection] = {}
     if batch.events:
-        fresh, problems = await _write_or_split(store, batch, batch.events, batch.rows, config, deferred=False)
+        rules = await ingest_rules(store)
+        fresh, problems = await _write_or_split(
+            store, batch, batch.events, batch.rows, config, deferred=False, event_rules=rules.events
+        )
         refused = {p.event_id: p for p, _ in problems if isinstance(p, Rejection) and p.event_id is not None}
+        if fresh:
+            await refresh_touched(store, sorted(batch.rows.touched_keys), tagging if rules.user_rules else None)
     outcomes: list[EventOutcome] = []
     first_position = {event_id: line for event_id, (line, _) in batch.origin.items()}
     for number, item in enumerate(parsed, 1):

@@ -17,8 +17,10 @@ from profilegraph.api.types.common import (
     shown_key,
     shown_text,
 )
+from profilegraph.api.types.tags import Affinity, AffinityDimension, Tag, affinity, tags
 from profilegraph.domain.lifecycle import Stage, Tier
 from profilegraph.domain.rfm import RfmScore
+from profilegraph.domain.survivorship import surviving
 from profilegraph.domain.valuation import ClvFigures
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.profiles import (
@@ -54,10 +56,15 @@ class Attribute:
     value: Any = strawberry.field(graphql_type=JSON)
     source: str
     observed_at: str
+    rule: str | None = strawberry.field(
+        default=None,
+        description="Why this value survives: `most_recent`, or `source_priority:` and the sources, best first "
+        "(absent from the history list).",
+    )
 
 
-@strawberry.type
-class Product:
+@strawberry.type(description="A product as an order holds it; `product(sku)` serves its tags and audience.")
+class OrderedProduct:
     sku: str
     properties: Any = strawberry.field(graphql_type=JSON, description="The catalog record's properties.")
 
@@ -67,7 +74,7 @@ class OrderItem:
     sku: str
     quantity: float
     price: float
-    product: Product
+    product: OrderedProduct
 
 
 @strawberry.type
@@ -210,20 +217,46 @@ class Profile:
         )
 
     @strawberry.field(
-        description="The surviving value of each attribute (the most recent), or with `history` every value observed."
+        description="The surviving value of each attribute (by its survivorship rule: the most recent unless "
+        "PROFILEGRAPH_ATTRIBUTE_SOURCE_PRIORITY ranks its sources), or with `history` every value observed, "
+        "newest first."
     )
     def attributes(self, info: Info, names: list[str] | None = None, history: bool = False) -> list[Attribute]:
-        values = self.person.attributes
         wanted = set(names) if names is not None else None
-        seen: set[str] = set()
-        result = []
-        for value in values:  # newest first
-            if (wanted is not None and value.name not in wanted) or (not history and value.name in seen):
-                continue
-            seen.add(value.name)
-            shown = shown_text(info, shown_value(value.value), self.person.one_id, f"attributes.{value.name}")
-            result.append(Attribute(name=value.name, value=shown, source=value.source, observed_at=value.observed_at))
-        return sorted(result, key=lambda a: a.name) if not history else result
+        values = [v for v in self.person.attributes if wanted is None or v.name in wanted]  # newest first
+        rules = info.context.config.survivorship
+        if not history:
+            values = sorted(surviving(values, rules).values(), key=lambda v: v.name)
+        return [
+            Attribute(
+                name=value.name,
+                value=shown_text(info, shown_value(value.value), self.person.one_id, f"attributes.{value.name}"),
+                source=value.source,
+                observed_at=value.observed_at,
+                rule=None if history else rules.rule_of(value.name),
+            )
+            for value in values
+        ]
+
+    @strawberry.field(description="Live tag values: the consumer's own, set by OneID or on any of their identifiers.")
+    async def tags(self, info: Info, names: list[str] | None = None) -> list[Tag]:
+        return tags(await info.context.loaders.user_tags.load(self.person.one_id), names)
+
+    @strawberry.field(
+        description="Affinities to product categories, brands and tags, content topics and tags, and channels, "
+        "from what the consumer bought, viewed and used, weighted by recency (PROFILEGRAPH_AFFINITY_HALF_LIFE_DAYS)."
+    )
+    async def affinities(
+        self,
+        info: Info,
+        dimension: AffinityDimension | None = None,  # type: ignore[valid-type]
+        first: int = 10,
+    ) -> list[Affinity]:
+        size = page_size(info, first)
+        found = await info.context.loaders.affinities.load(self.person.one_id)
+        chosen = [a for a in found if dimension is None or a.dimension == dimension]
+        chosen.sort(key=lambda a: (-a.score, -a.weight, a.dimension, a.value))
+        return [affinity(a) for a in chosen[:size]]
 
     @strawberry.field(description="Orders, newest first.")
     async def orders(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Order]:
@@ -301,7 +334,7 @@ def _order(view: OrderView) -> Order:
         channel=view.channel,
         source=view.source,
         items=[
-            OrderItem(sku=i.sku, quantity=i.qty, price=i.price, product=Product(sku=i.sku, properties=i.product))
+            OrderItem(sku=i.sku, quantity=i.qty, price=i.price, product=OrderedProduct(sku=i.sku, properties=i.product))
             for i in view.items
         ],
     )

@@ -17,7 +17,7 @@ from profilegraph.services.clv._common import churned_since, lifecycle_facts, to
 from profilegraph.store import clv as clv_store
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileRow", "ValueMap", "list_profiles", "value_map"]
+__all__ = ["ProfileRow", "ValueMap", "list_profiles", "score_profiles", "value_map"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,24 @@ class ProfileRow:
 async def _score_everyone(
     store: GraphAccess, *, horizon_days: int, as_of: date, lifecycle_config: LifecycleConfig
 ) -> list[ProfileRow]:
+    return await score_profiles(store, None, horizon_days=horizon_days, as_of=as_of, lifecycle_config=lifecycle_config)
+
+
+async def score_profiles(
+    store: GraphAccess,
+    one_ids: Sequence[str] | None,
+    *,
+    horizon_days: int,
+    as_of: date,
+    lifecycle_config: LifecycleConfig,
+) -> list[ProfileRow]:
+    """Value figures, stage and tier of the OneIDs named (every active one for None), in OneID order.
+
+    Each figure depends on the OneID's own facts and the stored fit only, so scoring a few
+    gives what scoring everyone gives them.
+    """
     model = await clv_store.latest_fit(store)
-    activity = await clv_store.all_activity(store)
+    activity = await (clv_store.all_activity(store) if one_ids is None else clv_store.activity_of(store, one_ids))
     one_ids = sorted(activity.first_seen)
     purchases = [[p for p in activity.purchases(one_id) if p[0] <= as_of] for one_id in one_ids]
     historic = [float(sum(a for _, a in bought)) for bought in purchases]

@@ -1,0 +1,328 @@
+"""Tag definitions and tag values in the graph.
+
+A value is a ``TagValue`` node ``-[:OF]->`` the object it tags: a Person (rule, model and
+manual tags set by OneID), an Identifier (event tags, and tags set by identifier: like
+facts, they follow the identifier through merges and splits), a Product, Content or
+Channel. Its ``key`` is unique per tag and object, so setting a tag again replaces its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, LiteralString
+
+from profilegraph.store.bolt import Record, Transaction, run
+from profilegraph.store.ports import GraphAccess
+
+__all__ = [
+    "audience_rows",
+    "clear_values",
+    "content_of_events",
+    "definition",
+    "definition_in",
+    "definitions",
+    "invalidate_scores",
+    "one_ids_of_keys",
+    "redirects",
+    "save_definition",
+    "scores",
+    "set_values",
+    "tags_of_catalog",
+    "tags_of_persons",
+    "user_facts",
+    "write_scores",
+]
+
+GET_DEFINITION: LiteralString = """
+MATCH (d:TagDef {key: $key})
+RETURN d {.*} AS definition
+"""
+
+SAVE_DEFINITION: LiteralString = """
+MERGE (d:TagDef {key: $key})
+ON CREATE SET d.created_at = $now
+SET d += $properties, d.updated_at = $now
+RETURN d {.*} AS definition
+"""
+
+LIST_DEFINITIONS: LiteralString = """
+MATCH (d:TagDef)
+RETURN d {.*} AS definition
+ORDER BY d.key
+"""
+
+# Each returns the objects it found, so a value for an unknown object is reported, not lost.
+SET_PERSON_TAGS: LiteralString = """
+UNWIND $rows AS r
+MATCH (o:Person {one_id: r.object})
+MERGE (v:TagValue {key: r.key})
+SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+MERGE (v)-[:OF]->(o)
+RETURN collect(r.object) AS found
+"""
+
+SET_IDENTIFIER_TAGS: LiteralString = """
+UNWIND $rows AS r
+MATCH (o:Identifier {key: r.object})
+MERGE (v:TagValue {key: r.key})
+SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+MERGE (v)-[:OF]->(o)
+RETURN collect(r.object) AS found
+"""
+
+SET_PRODUCT_TAGS: LiteralString = """
+UNWIND $rows AS r
+MATCH (o:Product {sku: r.object})
+MERGE (v:TagValue {key: r.key})
+SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+MERGE (v)-[:OF]->(o)
+RETURN collect(r.object) AS found
+"""
+
+SET_CONTENT_TAGS: LiteralString = """
+UNWIND $rows AS r
+MATCH (o:Content {content_id: r.object})
+MERGE (v:TagValue {key: r.key})
+SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+MERGE (v)-[:OF]->(o)
+RETURN collect(r.object) AS found
+"""
+
+SET_CHANNEL_TAGS: LiteralString = """
+UNWIND $rows AS r
+MATCH (o:Channel {code: r.object})
+MERGE (v:TagValue {key: r.key})
+SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+MERGE (v)-[:OF]->(o)
+RETURN collect(r.object) AS found
+"""
+
+SET_QUERIES: dict[str, LiteralString] = {
+    "person": SET_PERSON_TAGS,
+    "identifier": SET_IDENTIFIER_TAGS,
+    "product": SET_PRODUCT_TAGS,
+    "content": SET_CONTENT_TAGS,
+    "channel": SET_CHANNEL_TAGS,
+}
+
+CLEAR_VALUES: LiteralString = """
+UNWIND $keys AS key
+MATCH (v:TagValue {key: key})
+DETACH DELETE v
+"""
+
+# A profile's values: its Person's, those of the OneIDs merged into it and those of its
+# identifiers. A rule value counts only on the Person that holds it now: the rule of a
+# retired OneID is no longer evaluated.
+TAGS_OF_PERSONS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (p:Person {one_id: one_id})
+OPTIONAL MATCH (p)<-[:MERGED_INTO*1..32]-(old:Person)
+OPTIONAL MATCH (p)<-[:MEMBER_OF]-(i:Identifier)
+WITH one_id, p, [p] + collect(DISTINCT old) + collect(DISTINCT i) AS holders
+UNWIND holders AS h
+MATCH (v:TagValue)-[:OF]->(h)
+WHERE (v.expires_at IS NULL OR v.expires_at > $now) AND (v.kind <> 'rule' OR h = p)
+RETURN one_id, v.name AS name, v.value AS value, v.kind AS kind, v.source AS source, v.confidence AS confidence,
+       v.updated_at AS updated_at, v.expires_at AS expires_at
+"""
+
+TAGS_OF_PRODUCTS: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Product {sku: key})<-[:OF]-(v:TagValue)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+RETURN key, v.name AS name, v.value AS value, v.kind AS kind, v.source AS source, v.confidence AS confidence,
+       v.updated_at AS updated_at, v.expires_at AS expires_at
+"""
+
+TAGS_OF_CONTENT: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Content {content_id: key})<-[:OF]-(v:TagValue)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+RETURN key, v.name AS name, v.value AS value, v.kind AS kind, v.source AS source, v.confidence AS confidence,
+       v.updated_at AS updated_at, v.expires_at AS expires_at
+"""
+
+TAGS_OF_CHANNELS: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Channel {code: key})<-[:OF]-(v:TagValue)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+RETURN key, v.name AS name, v.value AS value, v.kind AS kind, v.source AS source, v.confidence AS confidence,
+       v.updated_at AS updated_at, v.expires_at AS expires_at
+"""
+
+CATALOG_TAG_QUERIES: dict[str, LiteralString] = {
+    "product": TAGS_OF_PRODUCTS,
+    "content": TAGS_OF_CONTENT,
+    "channel": TAGS_OF_CHANNELS,
+}
+
+# Every live value of one user tag, with the OneID it belongs to now (a retired OneID
+# is mapped by ``redirects``), in one row: a row per value costs more to stream than it holds.
+AUDIENCE_ROWS: LiteralString = """
+MATCH (v:TagValue {tag: $tag})-[:OF]->(h)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+OPTIONAL MATCH (h)-[:MEMBER_OF]->(owner:Person)
+WITH v, coalesce(h.one_id, owner.one_id) AS one_id, coalesce(owner.status, h.status) AS status
+WHERE one_id IS NOT NULL AND (v.kind <> 'rule' OR status = 'active')
+RETURN collect([one_id, status, v.value, v.updated_at]) AS rows
+"""
+
+REDIRECTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})-[:MERGED_INTO*1..32]->(q:Person {status: 'active'})
+RETURN one_id, q.one_id AS current
+"""
+
+# What the user features of a rule read, for a chunk of OneIDs. Identifiers are collected
+# first, so orders, interactions and attributes never multiply each other's rows.
+USER_FACTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
+WITH one_id, collect(i) AS ids
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(o:Order)
+WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS orders
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
+OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
+WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code]) AS interactions
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
+RETURN one_id, orders, interactions,
+       collect(DISTINCT [a.event_id, a.name, a.value, a.source, a.ts]) AS attributes,
+       [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
+"""
+
+ONE_IDS_OF_KEYS: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Identifier {key: key})-[:MEMBER_OF]->(p:Person)
+RETURN collect(DISTINCT p.one_id) AS one_ids
+"""
+
+CONTENT_OF_EVENTS: LiteralString = """
+UNWIND $keys AS key
+MATCH (c:Content {content_id: key})
+OPTIONAL MATCH (c)<-[:OF]-(v:TagValue)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+RETURN key, properties(c) AS properties, collect([v.name, v.value]) AS tags
+"""
+
+WRITE_SCORES: LiteralString = """
+UNWIND $rows AS r
+MATCH (p:Person {one_id: r.one_id})
+SET p.score_clv = r.clv, p.score_historic = r.historic, p.score_p_alive = r.p_alive, p.score_stage = r.stage,
+    p.score_tier = r.tier, p.scored_on = $scored_on, p.scored_fit = $fit_id
+"""
+
+INVALIDATE_SCORES: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (p:Person {one_id: one_id})
+SET p.scored_on = null
+"""
+
+INVALIDATE_ALL_SCORES: LiteralString = """
+MATCH (p:Person)
+WHERE p.scored_on IS NOT NULL
+SET p.scored_on = null
+"""
+
+# Every active OneID with its stored value figures, in one row.
+SCORES: LiteralString = """
+MATCH (p:Person {status: 'active'})
+RETURN collect([p.one_id, p.score_clv, p.score_historic, p.score_p_alive, p.score_stage, p.score_tier,
+                p.scored_on, p.scored_fit]) AS rows
+"""
+
+
+async def definition(store: GraphAccess, key: str) -> Record | None:
+    rows = await store.query(GET_DEFINITION, key=key)
+    return rows[0]["definition"] if rows else None
+
+
+async def save_definition(tx: Transaction, key: str, properties: dict[str, Any], now: str) -> Record:
+    rows = await run(tx, SAVE_DEFINITION, key=key, properties=properties, now=now)
+    definition_row: Record = rows[0]["definition"]
+    return definition_row
+
+
+async def definition_in(tx: Transaction, key: str) -> Record | None:
+    rows = await run(tx, GET_DEFINITION, key=key)
+    return rows[0]["definition"] if rows else None
+
+
+async def definitions(store: GraphAccess) -> list[Record]:
+    return [row["definition"] for row in await store.query(LIST_DEFINITIONS)]
+
+
+async def set_values(tx: Transaction, holder: str, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Write values on one kind of holder; return the objects that exist (the others got nothing)."""
+    if not rows:
+        return set()
+    found = await run(tx, SET_QUERIES[holder], rows=list(rows))
+    return set(found[0]["found"]) if found else set()
+
+
+async def clear_values(tx: Transaction, keys: Sequence[str]) -> None:
+    if keys:
+        await run(tx, CLEAR_VALUES, keys=list(keys))
+
+
+async def tags_of_persons(store: GraphAccess, one_ids: Sequence[str], now: str) -> list[Record]:
+    return await store.query(TAGS_OF_PERSONS, one_ids=list(one_ids), now=now)
+
+
+async def tags_of_catalog(store: GraphAccess, kind: str, keys: Sequence[str], now: str) -> list[Record]:
+    return await store.query(CATALOG_TAG_QUERIES[kind], keys=list(keys), now=now)
+
+
+async def audience_rows(store: GraphAccess, tag: str, now: str) -> list[list[Any]]:
+    rows = await store.query(AUDIENCE_ROWS, tag=tag, now=now)
+    return list(rows[0]["rows"]) if rows else []
+
+
+async def redirects(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, str]:
+    if not one_ids:
+        return {}
+    return {row["one_id"]: row["current"] for row in await store.query(REDIRECTS, one_ids=list(one_ids))}
+
+
+async def user_facts(store: GraphAccess, one_ids: Sequence[str]) -> list[Record]:
+    return await store.query(USER_FACTS, one_ids=list(one_ids))
+
+
+async def one_ids_of_keys(store: GraphAccess, keys: Sequence[str]) -> list[str]:
+    rows = await store.query(ONE_IDS_OF_KEYS, keys=list(keys))
+    return sorted(rows[0]["one_ids"]) if rows else []
+
+
+async def content_of_events(store: GraphAccess, keys: Sequence[str], now: str) -> dict[str, dict[str, Any]]:
+    """Content id -> its properties and, as ``tags``, its live tag values: what event rules read."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in await store.query(CONTENT_OF_EVENTS, keys=list(keys), now=now):
+        tags = {name: value for name, value in row["tags"] if name is not None}
+        found[row["key"]] = {**row["properties"], "tags": tags}
+    return found
+
+
+async def write_scores(tx: Transaction, rows: Sequence[dict[str, Any]], scored_on: str, fit_id: str) -> None:
+    if rows:
+        await run(tx, WRITE_SCORES, rows=list(rows), scored_on=scored_on, fit_id=fit_id)
+
+
+async def invalidate_scores(store: GraphAccess, one_ids: Sequence[str] | None) -> None:
+    """Mark stored value figures stale: of these OneIDs, or of every one (None)."""
+    if one_ids is None:
+        await store.execute(INVALIDATE_ALL_SCORES)
+    elif one_ids:
+        await store.execute(INVALIDATE_SCORES, one_ids=list(one_ids))
+
+
+async def scores(store: GraphAccess) -> list[list[Any]]:
+    rows = await store.query(SCORES)
+    return list(rows[0]["rows"]) if rows else []
