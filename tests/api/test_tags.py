@@ -92,7 +92,8 @@ def test_model_and_manual_tags_are_set_in_bulk_and_each_bad_item_fails_alone(api
     assert [(t["name"], t["value"], t["kind"], t["confidence"]) for t in first] == [("churn_risk", 0.8, "MODEL", 0.9)]
     second = {t["name"]: t for t in api.data(TAGS, {"value": "13900000001"})["profileByIdentifier"]["tags"]}
     assert second["churn_risk"]["value"] == 0.2  # set on its phone: it follows the phone
-    assert second["vip"]["value"] is True and second["vip"]["source"] == "test-admin"
+    assert second["vip"]["value"] is True
+    assert second["vip"]["source"] == "test-admin"
 
     audit = api.data('{ auditLog(action: "set_tags") { edges { node { actor reason } } } }', role="admin")
     assert [e["node"] for e in audit["auditLog"]["edges"]] == [
@@ -125,13 +126,15 @@ def test_jobs_set_model_tags_but_only_admins_set_manual_ones_or_define_tags(api:
 def test_a_bad_rule_is_refused_when_defined_with_where_the_problem_is(api: Api) -> None:
     errors = _define(api, "heavy", "RULE", expression="orders_90d >= 2 && amount > 100")["errors"]
     assert errors[0]["code"] == "INVALID_EXPRESSION"
-    assert "1:27" in errors[0]["message"] and "2.0" in errors[0]["message"]
+    assert "1:27" in errors[0]["message"]
+    assert "2.0" in errors[0]["message"]
 
     errors = _define(api, "heavy", "RULE", expression="order_count > 2")["errors"]
     assert "undeclared reference to 'order_count'" in errors[0]["message"]
 
     errors = _define(api, "heavy", "RULE", "STRING", expression="orders > 2")["errors"]
-    assert errors[0]["code"] == "INVALID_EXPRESSION" and "gives bool" in errors[0]["message"]
+    assert errors[0]["code"] == "INVALID_EXPRESSION"
+    assert "gives bool" in errors[0]["message"]
 
     assert _define(api, "heavy", "RULE", expression="orders >= 2 && amount > 100.0")["errors"] == []
     # its kind and type stay: redefining it as another kind is refused
@@ -149,7 +152,8 @@ def test_rule_tags_follow_ingestion_of_the_consumers_it_touches(api: Api) -> Non
     # a second order for the first consumer: the ingest re-evaluates their rules before it answers
     api.ingest([order("o-x", _days_ago(1), "order-x", 250.0, ("phone", "+86 139-0000-0000"))])
     tags = {t["name"]: t for t in api.data(TAGS, {"value": "13900000000"})["profileByIdentifier"]["tags"]}
-    assert tags["repeat_buyer"]["value"] is True and tags["repeat_buyer"]["kind"] == "RULE"
+    assert tags["repeat_buyer"]["value"] is True
+    assert tags["repeat_buyer"]["kind"] == "RULE"
     assert tags["spend_band"]["value"] == "high"  # 100 + 250
     # the other consumer was not touched: their rules wait for `tags recompute`
     assert api.data(TAGS, {"value": "13900000001"})["profileByIdentifier"]["tags"] == []
@@ -177,11 +181,7 @@ def _bought(event_id: str, days: int, order_id: str, sku: str, phone: str, chann
 
 def test_event_tags_are_set_by_matching_events_and_expire_with_their_ttl(api: Api) -> None:
     _catalog(api)
-    _defined(api, "skincare_fan", "RULE", obj="CONTENT", expression="properties.topic == 'skincare'")
-    api.data(
-        'mutation { defineTag(name: "featured", objectType: CONTENT, valueType: BOOL, kind: MANUAL) { errors { code } } }',
-        role="admin",
-    )
+    _defined(api, "featured", "MANUAL", obj="CONTENT")
     assert (
         _set(api, [{"tag": "featured", "objectType": "CONTENT", "objectKey": "c-skin", "value": True}])["written"] == 1
     )
@@ -200,7 +200,8 @@ def test_event_tags_are_set_by_matching_events_and_expire_with_their_ttl(api: Ap
 
     fresh = api.data(TAGS, {"value": PHONE})["profileByIdentifier"]["tags"]
     assert [(t["name"], t["value"], t["kind"]) for t in fresh] == [("viewed_skincare_7d", True, "EVENT")]
-    assert fresh[0]["source"] == "event:v-1" and fresh[0]["expiresAt"] > fresh[0]["updatedAt"]
+    assert fresh[0]["source"] == "event:v-1"
+    assert fresh[0]["expiresAt"] > fresh[0]["updatedAt"]
     # a view 20 days ago set a value that had expired after 7: never served, never counted
     assert api.data(TAGS, {"value": "13900000009"})["profileByIdentifier"]["tags"] == []
     assert api.data(TAGS, {"value": "13900000008"})["profileByIdentifier"]["tags"] == []
@@ -230,7 +231,8 @@ def test_the_catalog_serves_records_tags_the_consumers_reached_and_an_affinity_a
     data = api.data(query)
     serum = data["product"]
     assert serum["properties"] == {"category": "skincare", "brand": "Lumi", "price_band": "high"}
-    assert serum["orders"] == 3 and serum["profiles"]["totalCount"] == 2
+    assert serum["orders"] == 3
+    assert serum["profiles"]["totalCount"] == 2
     ranked = [(m["affinity"]["value"], m["affinity"]["evidence"]) for m in serum["audience"]]
     assert ranked == [("skincare", 2), ("skincare", 1)]  # alice leans more to skincare than bob
     scores = [m["affinity"]["score"] for m in serum["audience"]]
@@ -314,7 +316,8 @@ def test_tags_set_on_a_oneid_stay_with_the_profile_it_is_merged_into(api: Api) -
     _defined(api, "vip", "MANUAL")
     _set(api, [{"tag": "vip", "objectType": "USER", "oneId": people[1], "value": True}])
     merged = api.data(
-        'mutation($a: ID!, $b: ID!) { mergeProfiles(a: $a, b: $b, reason: "same person") { profile { oneId tags { name } } } }',
+        """mutation($a: ID!, $b: ID!) {
+             mergeProfiles(a: $a, b: $b, reason: "same person") { profile { oneId tags { name } } } }""",
         {"a": people[0], "b": people[1]},
         role="admin",
     )["mergeProfiles"]["profile"]

@@ -109,6 +109,7 @@ def _environment(scope: str) -> Any:
 def _explained(message: str) -> str:
     # The library's message ends with the expression and a caret under the problem.
     text = message.removeprefix("INVALID_ARGUMENT: ").replace(" [INVALID_ARGUMENT]", "")
+    text = text.replace("ERROR: <input>:", "at line:column ")
     if "no matching overload" in text and "int" in text and "double" in text:
         text += "\n(a whole number and a decimal do not compare directly: write 2.0, or convert with double(x))"
     if "undeclared reference" in text:
