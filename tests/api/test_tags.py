@@ -352,3 +352,19 @@ def test_a_profile_serves_its_affinities_strongest_first(api: Api) -> None:
     assert by_value["CHANNEL", "tmall"]["evidence"] == 2
     assert _selected(api, {"affinities": [{"dimension": "PRODUCT_CATEGORY", "value": "skincare", "min": 0.6}]})[0] == 1
     assert _selected(api, {"affinities": [{"dimension": "PRODUCT_CATEGORY", "value": "makeup", "min": 0.6}]})[0] == 0
+
+
+def test_deleting_a_tag_takes_its_values_and_is_for_admins(api: Api) -> None:
+    people = _people(api, 1)
+    _defined(api, "vip", "MANUAL")
+    _set(api, [{"tag": "vip", "objectType": "USER", "oneId": people[0], "value": True}])
+    delete = """mutation($r: String!) {
+      deleteTag(name: "vip", objectType: USER, reason: $r) { deleted errors { code } } }"""
+    assert api.errors(delete, {"r": "done"}, role="service")[0]["extensions"]["code"] == "FORBIDDEN"
+    blank = api.data(delete, {"r": " "}, role="admin")["deleteTag"]
+    assert blank == {"deleted": False, "errors": [{"code": "INVALID"}]}
+    assert api.data(delete, {"r": "list retired"}, role="admin")["deleteTag"] == {"deleted": True, "errors": []}
+    assert api.data(TAGS, {"value": "13900000000"})["profileByIdentifier"]["tags"] == []
+    assert api.data("{ tagDefinitions { name } }")["tagDefinitions"] == []
+    again = api.data(delete, {"r": "again"}, role="admin")["deleteTag"]
+    assert again == {"deleted": False, "errors": [{"code": "UNKNOWN_TAG"}]}

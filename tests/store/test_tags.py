@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from profilegraph.domain.tags import ObjectType, TagKind, ValueType
 from profilegraph.services import tags as tag_service
 from profilegraph.services.audiences import select
 from profilegraph.services.clv.audience import score_profiles
-from profilegraph.services.ingest import ingest_call, ingest_events
+from profilegraph.services.ingest import ingest_call, ingest_events, ingest_lines
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import one_id_map
 from tests.conftest import CLEAR_DATA
@@ -266,3 +267,29 @@ async def test_audience_counts_equal_a_brute_force_filter_over_the_profiles(
         found = await select(store, tree, context=CONTEXT, half_life_days=90.0)
         expected = sorted(one_id for one_id, person in zip(one_ids, people, strict=True) if _holds(tree, person))
         assert found == expected, tree
+
+
+async def test_a_bulk_import_sets_event_tags_and_evaluates_user_rules_at_its_end(graph_store: GraphStore) -> None:
+    await _define(
+        graph_store,
+        "tmall_buyer",
+        TagKind.EVENT,
+        ValueType.STRING,
+        expression="event_type == 'order' && order.channel == 'tmall' ? order.order_id : null",
+    )
+    await _define(graph_store, "repeat", TagKind.RULE, ValueType.BOOL, expression="orders >= 2")
+    events = [e for n in range(3) for e in _consumer(n, [10.0] * n)]
+    lines = [json.dumps(event) for event in events]
+    await ingest_lines(graph_store, lines, CONFIG, batch_size=2, deferred=True)
+    report = await tag_service.after_bulk_ingest(graph_store, CONTEXT)
+    assert report is not None
+    assert report.objects == 3
+    tags = await tag_service.user_tags(graph_store, await _one_ids(graph_store, 3))
+    # odd orders go through tmall (see _consumer): consumer 2's second order, order-2-1
+    assert [{name: v.value for name, v in held.items()} for held in tags] == [
+        {},
+        {},
+        {"tmall_buyer": "order-2-1", "repeat": True},
+    ]
+    assert tags[2]["tmall_buyer"].kind is TagKind.EVENT
+    assert tags[2]["tmall_buyer"].source == "event:o-2-1"

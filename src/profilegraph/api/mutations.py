@@ -57,6 +57,12 @@ class IngestEventsPayload:
 
 
 @strawberry.type
+class DeleteTagPayload:
+    deleted: bool
+    errors: list[UserError]
+
+
+@strawberry.type
 class TagResult:
     position: int = strawberry.field(description="The value's place in the call, from 0.")
     ok: bool
@@ -305,6 +311,29 @@ def build_mutation(config: IdentityConfig, identity: IdentityTypes) -> type:
 
             saved, errors = await _attempt(work)
             return DefineTagPayload(tag=definition(saved) if saved is not None else None, errors=errors)
+
+        @strawberry.mutation(
+            permission_classes=[CanAdminister], description="Delete a tag and every value of it; audited."
+        )
+        async def delete_tag(
+            self,
+            info: Info,
+            name: str,
+            object_type: TagObjectType,  # type: ignore[valid-type]
+            reason: str,
+        ) -> DeleteTagPayload:
+            async def work() -> bool:
+                await tag_service.delete_tag(
+                    info.context.runtime.store,
+                    object_type,
+                    name,
+                    actor=info.context.principal.name,
+                    reason=_reason(reason),
+                )
+                return True
+
+            deleted, errors = await _attempt(work)
+            return DeleteTagPayload(deleted=bool(deleted), errors=errors)
 
         @strawberry.mutation(
             permission_classes=[CanSetTags],

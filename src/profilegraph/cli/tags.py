@@ -65,6 +65,20 @@ def define_command(
     echo_json(asdict(with_graph(action)))
 
 
+@tags.command("delete")
+@click.argument("name")
+@click.option("--object", "object_type", type=click.Choice([o.value for o in ObjectType]), default="user")
+@click.option("--reason", required=True, help="Kept in the audit trail.")
+def delete_command(name: str, object_type: str, reason: str) -> None:
+    """Delete tag NAME and every value of it."""
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> None:
+        await tag_service.delete_tag(runtime.store, ObjectType(object_type), name, actor="cli", reason=reason)
+
+    with_graph(action)
+    click.echo(f"deleted {object_type} tag {name} and its values")
+
+
 @tags.command("list")
 @click.option("--object", "object_type", type=click.Choice([o.value for o in ObjectType]))
 def list_command(object_type: str | None) -> None:

@@ -18,6 +18,7 @@ from profilegraph.errors import InvalidInputError, NotFoundError
 from profilegraph.services.lookup import active_one_id
 from profilegraph.services.resolution import resolve_around, utc_now
 from profilegraph.store import admin as admin_store
+from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess, Transaction
 from profilegraph.store.resolution import load_component
 
@@ -82,6 +83,7 @@ async def merge_profiles(
             detail={"requested": [one_id_a, one_id_b]},
         )
         survivors = set(filter(None, after.values()))
+        await tag_store.mark_scores_stale(tx, sorted(survivors | {a, b}))
         return AdminChange(after, audit_id, survivor=survivors.pop() if len(survivors) == 1 else None)
 
     return await store.write(work, retry_conflicts=True)
@@ -121,6 +123,7 @@ async def split_profile(
             one_ids={current, *filter(None, after.values())},
             identifier_keys=wanted,
         )
+        await tag_store.mark_scores_stale(tx, sorted({current, *filter(None, after.values())}))
         return AdminChange(after, audit_id)
 
     return await store.write(work, retry_conflicts=True)
@@ -158,6 +161,7 @@ async def block_identifier(
             one_ids=set(filter(None, [before.one_id, *after.values()])),
             identifier_keys=[key],
         )
+        await tag_store.mark_scores_stale(tx, sorted(set(filter(None, [before.one_id, *after.values()]))))
         return AdminChange(after, audit_id)
 
     return await store.write(work, retry_conflicts=True)

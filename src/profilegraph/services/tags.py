@@ -53,6 +53,7 @@ __all__ = [
     "after_bulk_ingest",
     "catalog_tags",
     "define_tag",
+    "delete_tag",
     "event_tag_rows",
     "ingest_rules",
     "recompute",
@@ -170,6 +171,20 @@ async def define_tag(
         return saved
 
     return _definition(await store.write(work, retry_conflicts=True))
+
+
+async def delete_tag(store: GraphAccess, object_type: ObjectType, name: str, *, actor: str, reason: str) -> None:
+    """Delete a tag and every value of it; audited. A rule reading it then finds it absent."""
+    key = f"{object_type}:{name}"
+
+    async def work(tx: Transaction) -> None:
+        if await tag_store.definition_in(tx, key) is None:
+            raise InvalidInputError(f"no {object_type} tag is named {name!r}", field="name", code=ErrorCode.UNKNOWN_TAG)
+        await tag_store.delete_definition(tx, key)
+        await admin_store.record_audit(tx, actor=actor, action="delete_tag", reason=reason, at=utc_now(),
+                                       detail={"tag": key})  # fmt: skip
+
+    await store.write(work, retry_conflicts=True)
 
 
 def _tag_value(row: Record) -> TagValue:

@@ -21,7 +21,9 @@ __all__ = [
     "definition",
     "definition_in",
     "definitions",
+    "delete_definition",
     "invalidate_scores",
+    "mark_scores_stale",
     "one_ids_of_keys",
     "redirects",
     "save_definition",
@@ -43,6 +45,16 @@ MERGE (d:TagDef {key: $key})
 ON CREATE SET d.created_at = $now
 SET d += $properties, d.updated_at = $now
 RETURN d {.*} AS definition
+"""
+
+DELETE_TAG_VALUES: LiteralString = """
+MATCH (v:TagValue {tag: $key})
+DETACH DELETE v
+"""
+
+DELETE_DEFINITION: LiteralString = """
+MATCH (d:TagDef {key: $key})
+DELETE d
 """
 
 LIST_DEFINITIONS: LiteralString = """
@@ -256,6 +268,12 @@ async def definition_in(tx: Transaction, key: str) -> Record | None:
     return rows[0]["definition"] if rows else None
 
 
+async def delete_definition(tx: Transaction, key: str) -> None:
+    """A tag's values, then its definition."""
+    await run(tx, DELETE_TAG_VALUES, key=key)
+    await run(tx, DELETE_DEFINITION, key=key)
+
+
 async def definitions(store: GraphAccess) -> list[Record]:
     return [row["definition"] for row in await store.query(LIST_DEFINITIONS)]
 
@@ -321,6 +339,12 @@ async def invalidate_scores(store: GraphAccess, one_ids: Sequence[str] | None) -
         await store.execute(INVALIDATE_ALL_SCORES)
     elif one_ids:
         await store.execute(INVALIDATE_SCORES, one_ids=list(one_ids))
+
+
+async def mark_scores_stale(tx: Transaction, one_ids: Sequence[str]) -> None:
+    """Within a transaction that changes these OneIDs' members: their stored figures no longer hold."""
+    if one_ids:
+        await run(tx, INVALIDATE_SCORES, one_ids=list(one_ids))
 
 
 async def scores(store: GraphAccess) -> list[list[Any]]:
