@@ -1,7 +1,8 @@
 """Rule-tag recompute and audience counts over a graph of --people consumers.
 
-Uses the graph bench/api.py builds (once, kept in --data-dir): consumers with a phone, a
-member id, an e-mail, three attributes and one to twelve orders, CLV fitted. On it:
+Builds the graph bench/api.py builds (once, kept in --data-dir, apart from that bench's,
+whose ingestion runs add consumers): consumers with a phone, a member id, an e-mail, three
+attributes and one to twelve orders, CLV fitted. On it:
 
 - defines three user rule tags (repeat buyer, spend band, lapsed) and two model tags, and
   sets the model tags in bulk with `setTags`'s service (segment on 60 % of consumers, a
@@ -27,7 +28,6 @@ import time
 from pathlib import Path
 
 from api import build
-
 from profilegraph.domain.audience import Filter, TagLeaf, ValueLeaf
 from profilegraph.domain.tags import ObjectType, TagKind, ValueType
 from profilegraph.services import tags as tag_service
@@ -37,6 +37,7 @@ from profilegraph.services.lookup import all_one_ids
 from profilegraph.services.runtime import open_graph
 from profilegraph.settings import load_settings
 from profilegraph.store import tags as tag_store
+from profilegraph.store.ports import GraphAccess
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {
@@ -49,7 +50,11 @@ AUDIENCE = Filter(
 )
 
 
-async def _setup(store: tag_service.GraphAccess, seed: int = 5) -> int:
+async def _setup(store: GraphAccess, seed: int = 5) -> int:
+    # A run starts cold: the tags of an earlier run on the same graph go, with their values.
+    for held in await tag_service.tag_definitions(store, ObjectType.USER):
+        if held.name in {*RULES, "segment", "score"}:
+            await tag_service.delete_tag(store, ObjectType.USER, held.name, actor="bench", reason="a new bench run")
     for name, (value_type, expression) in RULES.items():
         await tag_service.define_tag(
             store, name=name, object_type=ObjectType.USER, value_type=value_type, kind=TagKind.RULE,
@@ -64,7 +69,7 @@ async def _setup(store: tag_service.GraphAccess, seed: int = 5) -> int:
         actor="bench",
     )  # fmt: skip
     rng = random.Random(seed)
-    one_ids = sorted(await all_one_ids(store))
+    one_ids = sorted(set((await all_one_ids(store)).values()))
     assignments = []
     for one_id in one_ids:
         if rng.random() < 0.6:
@@ -74,7 +79,12 @@ async def _setup(store: tag_service.GraphAccess, seed: int = 5) -> int:
             score = round(rng.random(), 3)
             assignments.append(tag_service.Assignment("score", ObjectType.USER, one_id=one_id, value=score))
     for begin in range(0, len(assignments), 5000):
-        await tag_service.set_tags(store, assignments[begin : begin + 5000], actor="bench", may_set_manual=False)
+        results = await tag_service.set_tags(
+            store, assignments[begin : begin + 5000], actor="bench", may_set_manual=False
+        )
+        failed = [r.error for r in results if r.error is not None]
+        if failed:
+            raise SystemExit(f"setting model tags failed: {failed[0]}")
     return len(one_ids)
 
 
@@ -131,5 +141,5 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--heap", default="4g")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "api-graph")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "tags-graph")
     asyncio.run(main(parser.parse_args()))

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, LiteralString
 
+from neo4j import graph
+
 from profilegraph.store import bolt
 from profilegraph.store.bolt import GraphProduct, GraphStore
 from profilegraph.store.migrate import load_migrations
@@ -65,6 +67,18 @@ def missing_on_neo4j() -> list[str]:
     return sorted(name for name, text in {**store_statements(), **schema_statements()}.items() if text not in ran)
 
 
+def _assert_plain(value: Any, query: str) -> None:
+    """The store hands rows on as the driver decoded them: a node or relationship in one is a defect."""
+    if isinstance(value, graph.Node | graph.Relationship | graph.Path):
+        raise AssertionError(f"a query returned a graph entity, not plain values: {query.strip()[:200]}")
+    if isinstance(value, dict):
+        for item in value.values():
+            _assert_plain(item, query)
+    elif isinstance(value, list):
+        for item in value:
+            _assert_plain(item, query)
+
+
 def install() -> None:
     """Record every query the store runs, under the product of the server it runs on."""
     records = bolt._records
@@ -74,7 +88,10 @@ def install() -> None:
         product = _running_on.get()
         if product is not None:
             executed[product].add(query)
-        return await records(tx, query, params)
+        rows = await records(tx, query, params)
+        for row in rows:
+            _assert_plain(row, query)
+        return rows
 
     async def recorded_read(self: GraphStore, work: Work[Any]) -> Any:
         token = _running_on.set(self.product)

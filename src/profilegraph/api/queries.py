@@ -17,7 +17,7 @@ from profilegraph.api.profile_pages import load_profile, profile_by_key, profile
 from profilegraph.api.types.admin import AuditEntry, Conflict, Explanation, audit_entry, conflict, explanation
 from profilegraph.api.types.audience import Audience, members
 from profilegraph.api.types.audience import audience as audience_of
-from profilegraph.api.types.catalog import CatalogNode, Channel, Content, Product
+from profilegraph.api.types.catalog import AudienceMember, CatalogNode, Channel, Content, Product, audience_members
 from profilegraph.api.types.common import (
     Connection,
     connection,
@@ -28,6 +28,7 @@ from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.profile import MAX_HORIZON_DAYS, Profile
 from profilegraph.api.types.tags import TagDefinitionType, TagObjectType, definition
 from profilegraph.api.types.value import ValueMap, value_map
+from profilegraph.domain.affinity import Dimension
 from profilegraph.domain.audience import Filter
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.tags import ObjectType
@@ -137,6 +138,25 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
         @strawberry.field(permission_classes=[CanLookUp], description="A channel by code.")
         async def channel(self, info: Info, code: str) -> Channel | None:
             return await _catalog_node(info, ObjectType.CHANNEL, code, Channel)
+
+        @strawberry.field(
+            permission_classes=[CanLookUp],
+            description="The consumers with the strongest affinity to a product or content tag: to the tag for a "
+            "bool tag, to one `value` of a text or list tag.",
+        )
+        async def tag_audience(
+            self,
+            info: Info,
+            object_type: TagObjectType,  # type: ignore[valid-type]
+            name: str,
+            value: str | None = None,
+            first: int = 20,
+        ) -> list[AudienceMember]:
+            dimensions = {ObjectType.PRODUCT: Dimension.PRODUCT_TAG, ObjectType.CONTENT: Dimension.CONTENT_TAG}
+            if object_type not in dimensions:
+                raise InvalidInputError("affinities are to product and content tags", field="objectType")
+            label = name if value is None else f"{name}={value}"
+            return await audience_members(info, dimensions[object_type], label, first)
 
         @strawberry.field(permission_classes=[CanLookUp], description="Tag definitions, by object type and name.")
         async def tag_definitions(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-__all__ = ["Affinity", "Dimension", "Evidence", "affinities", "evidence_weight"]
+__all__ = ["OBJECT_OF", "Affinity", "Dimension", "Evidence", "affinities", "evidence_weight"]
 
 
 class Dimension(StrEnum):
@@ -25,6 +25,17 @@ class Dimension(StrEnum):
     CONTENT_TOPIC = "content_topic"
     CONTENT_TAG = "content_tag"
     CHANNEL = "channel"
+
+
+# What kind of object each dimension's values describe.
+OBJECT_OF: dict[Dimension, str] = {
+    Dimension.PRODUCT_CATEGORY: "product",
+    Dimension.PRODUCT_BRAND: "product",
+    Dimension.PRODUCT_TAG: "product",
+    Dimension.CONTENT_TOPIC: "content",
+    Dimension.CONTENT_TAG: "content",
+    Dimension.CHANNEL: "channel",
+}
 
 
 @dataclass(frozen=True)

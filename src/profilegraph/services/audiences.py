@@ -27,7 +27,7 @@ from profilegraph.domain.audience import (
     leaves,
     tag_value_matches,
 )
-from profilegraph.domain.tags import ObjectType
+from profilegraph.domain.tags import ObjectType, TagKind
 from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError
 from profilegraph.services.affinities import scored_candidates
 from profilegraph.services.clv._common import today
@@ -53,9 +53,12 @@ class StoredScore:
     tier: str
 
 
-async def _scores(store: GraphAccess, context: TagContext, as_of: date) -> dict[str, StoredScore]:
-    """Every active OneID's value figures: stored ones where still current, the rest computed now."""
-    rows = await tag_store.scores(store)
+async def _scores(
+    store: GraphAccess, context: TagContext, as_of: date, within: frozenset[str] | None = None
+) -> dict[str, StoredScore]:
+    """Value figures of every active OneID (or of those ``within``): stored ones where still
+    current, the rest computed now."""
+    rows = await tag_store.scores(store, sorted(within) if within is not None else None)
     model = await clv_store.latest_fit(store, max_age=clv_store.FIT_MAX_AGE_SECONDS)
     fit_id = model.fitted_at if model else ""
     day = as_of.isoformat()
@@ -67,7 +70,7 @@ async def _scores(store: GraphAccess, context: TagContext, as_of: date) -> dict[
         else:
             stale.append(one_id)
     if stale:
-        everyone = len(stale) > _SCORE_ALL_SHARE * len(rows)
+        everyone = within is None and len(stale) > _SCORE_ALL_SHARE * len(rows)
         scored = await score_profiles(
             store,
             None if everyone else stale,
@@ -99,6 +102,7 @@ class _Answers:
         self.now = utc_now()
         self._scores: dict[str, StoredScore] | None = None
         self._identity_rows: list[profile_store.ProfileFilterRows] | None = None
+        self._retired: set[str] | None = None
 
     async def scores(self) -> dict[str, StoredScore]:
         if self._scores is None:
@@ -108,11 +112,12 @@ class _Answers:
     async def universe(self) -> frozenset[str]:
         return frozenset(await self.scores())
 
-    async def answer(self, leaf: Leaf) -> frozenset[str]:
+    async def answer(self, leaf: Leaf, within: frozenset[str] | None = None) -> frozenset[str]:
+        """The OneIDs meeting ``leaf``; with ``within``, only those among it (a value leaf reads no more)."""
         if isinstance(leaf, IdentityLeaf):
             return await self._identity(leaf)
         if isinstance(leaf, ValueLeaf):
-            return await self._value(leaf)
+            return await self._value(leaf, within)
         if isinstance(leaf, TagLeaf):
             return await self._tag(leaf)
         return await self._affinity(leaf)
@@ -129,10 +134,14 @@ class _Answers:
             and _within(row.last_seen, leaf.last_seen_from, leaf.last_seen_to)
         )
 
-    async def _value(self, leaf: ValueLeaf) -> frozenset[str]:
+    async def _value(self, leaf: ValueLeaf, within: frozenset[str] | None) -> frozenset[str]:
+        if within is not None and self._scores is None:
+            scores = await _scores(self.store, self.context, self.as_of, within)
+        else:
+            scores = await self.scores()
         return frozenset(
             one_id
-            for one_id, score in (await self.scores()).items()
+            for one_id, score in scores.items()
             if (leaf.stage is None or score.stage == leaf.stage)
             and (leaf.tier is None or score.tier == leaf.tier)
             and (leaf.clv_min is None or score.value >= leaf.clv_min)
@@ -141,17 +150,24 @@ class _Answers:
 
     async def _tag(self, leaf: TagLeaf) -> frozenset[str]:
         rows = await tag_store.audience_rows(self.store, f"{ObjectType.USER}:{leaf.name}", self.now)
-        retired = sorted({one_id for one_id, status, _, _ in rows if status != "active"})
-        current = await tag_store.redirects(self.store, retired)
+        owners = await tag_store.owners_of_values(self.store, [key for one_id, _, _, _, key in rows if one_id is None])
+        if self._retired is None:
+            self._retired = await tag_store.retired_one_ids(self.store) if rows else set()
+        # A value set on a OneID since merged counts for the survivor; a rule's is computed anew there.
+        moved = sorted({one_id for one_id, kind, _, _, _ in rows if one_id in self._retired and kind != TagKind.RULE})
+        current = await tag_store.redirects(self.store, moved)
         newest: dict[str, tuple[str, Any]] = {}
-        for one_id, status, value, updated_at in rows:
-            owner = one_id if status == "active" else current.get(one_id)
+        for one_id, _, value, updated_at, key in rows:
+            owner = owners.get(key) if one_id is None else self._current(one_id, current)
             if owner is None:
                 continue
             held = newest.get(owner)
             if held is None or (updated_at, str(value)) > (held[0], str(held[1])):
                 newest[owner] = (updated_at, value)
         return frozenset(owner for owner, (_, value) in newest.items() if tag_value_matches(leaf, value))
+
+    def _current(self, one_id: str, redirects: dict[str, str]) -> str | None:
+        return redirects.get(one_id) if self._retired and one_id in self._retired else one_id
 
     async def _affinity(self, leaf: AffinityLeaf) -> frozenset[str]:
         scored = await scored_candidates(
@@ -183,7 +199,16 @@ async def select(
     wanted.check()
     await _check_tags(store, wanted)
     answers = _Answers(store, context, as_of or today(), half_life_days)
-    found = {leaf: await answers.answer(leaf) for leaf in leaves(wanted)}
+    # A value condition ANDed at the top, and nowhere else, is read only for the OneIDs its
+    # sibling conditions let through: the stored figures of a few, not of everyone.
+    children = (*wanted.all_of, *wanted.any_of, *([wanted.none_of] if wanted.none_of else []))
+    nested = {leaf for child in children for leaf in leaves(child)}
+    narrowed = [leaf for leaf in wanted.conditions if isinstance(leaf, ValueLeaf) and leaf not in nested]
+    found = {leaf: await answers.answer(leaf) for leaf in leaves(wanted) if leaf not in narrowed}
+    siblings = [found[leaf] for leaf in wanted.conditions if leaf not in narrowed]
+    within = frozenset.intersection(*siblings) if siblings else None
+    for leaf in narrowed:
+        found[leaf] = await answers.answer(leaf, within)
     universe = await answers.universe() if _needs_universe(wanted) else frozenset()
     return sorted(evaluate(wanted, found, lambda: universe))
 

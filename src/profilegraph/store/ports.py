@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, LiteralString, Protocol, TypeVar
 
 __all__ = ["GraphAccess", "Transaction", "Work"]
@@ -22,7 +22,10 @@ T = TypeVar("T")
 
 
 class ResultRecord(Protocol):
-    def data(self) -> dict[str, Any]: ...
+    """One row as the driver decoded it: its column names, and its values in that order."""
+
+    def keys(self) -> list[str]: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class QueryResult(Protocol):

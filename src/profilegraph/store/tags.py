@@ -25,7 +25,9 @@ __all__ = [
     "invalidate_scores",
     "mark_scores_stale",
     "one_ids_of_keys",
+    "owners_of_values",
     "redirects",
+    "retired_one_ids",
     "save_definition",
     "scores",
     "set_values",
@@ -69,7 +71,7 @@ UNWIND $rows AS r
 MATCH (o:Person {one_id: r.object})
 MERGE (v:TagValue {key: r.key})
 SET v.tag = r.tag, v.name = r.name, v.value = r.value, v.kind = r.kind, v.source = r.source,
-    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at
+    v.confidence = r.confidence, v.updated_at = r.updated_at, v.expires_at = r.expires_at, v.one_id = r.object
 MERGE (v)-[:OF]->(o)
 RETURN collect(r.object) AS found
 """
@@ -174,15 +176,24 @@ CATALOG_TAG_QUERIES: dict[str, LiteralString] = {
     "channel": TAGS_OF_CHANNELS,
 }
 
-# Every live value of one user tag, with the OneID it belongs to now (a retired OneID
-# is mapped by ``redirects``), in one row: a row per value costs more to stream than it holds.
+# Every live value of one user tag, in one row (a row per value costs more to stream than it
+# holds). A value set on a Person names its OneID (``one_id``) and is read from the index
+# alone; one set on an identifier is mapped to the identifier's OneID by OWNERS_OF_VALUES.
 AUDIENCE_ROWS: LiteralString = """
-MATCH (v:TagValue {tag: $tag})-[:OF]->(h)
+MATCH (v:TagValue {tag: $tag})
 WHERE v.expires_at IS NULL OR v.expires_at > $now
-OPTIONAL MATCH (h)-[:MEMBER_OF]->(owner:Person)
-WITH v, coalesce(h.one_id, owner.one_id) AS one_id, coalesce(owner.status, h.status) AS status
-WHERE one_id IS NOT NULL AND (v.kind <> 'rule' OR status = 'active')
-RETURN collect([one_id, status, v.value, v.updated_at]) AS rows
+RETURN collect([v.one_id, v.kind, v.value, v.updated_at, v.key]) AS rows
+"""
+
+OWNERS_OF_VALUES: LiteralString = """
+UNWIND $keys AS key
+MATCH (:TagValue {key: key})-[:OF]->(:Identifier)-[:MEMBER_OF]->(p:Person)
+RETURN collect([key, p.one_id]) AS owners
+"""
+
+RETIRED_ONE_IDS: LiteralString = """
+MATCH (p:Person {status: 'retired'})
+RETURN collect(p.one_id) AS one_ids
 """
 
 REDIRECTS: LiteralString = """
@@ -244,6 +255,15 @@ WHERE p.scored_on IS NOT NULL
 SET p.scored_on = null
 """
 
+# The stored value figures of the OneIDs named (those still active), in one row.
+SCORES_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (p:Person {one_id: one_id})
+WHERE p.status = 'active'
+RETURN collect([p.one_id, p.score_clv, p.score_historic, p.score_p_alive, p.score_stage, p.score_tier,
+                p.scored_on, p.scored_fit]) AS rows
+"""
+
 # Every active OneID with its stored value figures, in one row.
 SCORES: LiteralString = """
 MATCH (p:Person {status: 'active'})
@@ -300,8 +320,22 @@ async def tags_of_catalog(store: GraphAccess, kind: str, keys: Sequence[str], no
 
 
 async def audience_rows(store: GraphAccess, tag: str, now: str) -> list[list[Any]]:
+    """[OneID or None, kind, value, updated_at, value key] of every live value of a user tag."""
     rows = await store.query(AUDIENCE_ROWS, tag=tag, now=now)
     return list(rows[0]["rows"]) if rows else []
+
+
+async def owners_of_values(store: GraphAccess, keys: Sequence[str]) -> dict[str, str]:
+    """Value key -> the OneID of the identifier it is set on (values of shared identifiers have none)."""
+    if not keys:
+        return {}
+    rows = await store.query(OWNERS_OF_VALUES, keys=list(keys))
+    return {str(key): str(one_id) for key, one_id in rows[0]["owners"]} if rows else {}
+
+
+async def retired_one_ids(store: GraphAccess) -> set[str]:
+    rows = await store.query(RETIRED_ONE_IDS)
+    return set(rows[0]["one_ids"]) if rows else set()
 
 
 async def redirects(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, str]:
@@ -347,6 +381,7 @@ async def mark_scores_stale(tx: Transaction, one_ids: Sequence[str]) -> None:
         await run(tx, INVALIDATE_SCORES, one_ids=list(one_ids))
 
 
-async def scores(store: GraphAccess) -> list[list[Any]]:
-    rows = await store.query(SCORES)
+async def scores(store: GraphAccess, one_ids: Sequence[str] | None = None) -> list[list[Any]]:
+    """[OneID, CLV, historic, P(alive), stage, tier, scored on, fit] of every active OneID, or of those named."""
+    rows = await (store.query(SCORES) if one_ids is None else store.query(SCORES_OF, one_ids=list(one_ids)))
     return list(rows[0]["rows"]) if rows else []

@@ -11,12 +11,13 @@ from profilegraph.api.profile_pages import load_profiles, profile_page
 from profilegraph.api.types.common import JSON, Connection, decode_cursor, page_size
 from profilegraph.api.types.profile import Profile
 from profilegraph.api.types.tags import Affinity, Tag, affinity, tags
+from profilegraph.domain.affinity import Dimension
 from profilegraph.domain.tags import ObjectType
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.affinities import scored_candidates
 from profilegraph.services.catalog import AUDIENCE_DIMENSION, CatalogObject, reached
 
-__all__ = ["AudienceMember", "CatalogNode", "Channel", "Content", "Product"]
+__all__ = ["AudienceMember", "CatalogNode", "Channel", "Content", "Product", "audience_members"]
 
 MAX_AUDIENCE = 100
 
@@ -64,28 +65,33 @@ class CatalogNode:
         "item's topic, a channel itself."
     )
     async def audience(self, info: Info, first: int = 20) -> list[AudienceMember]:
-        if not 0 <= first <= MAX_AUDIENCE:
-            raise InvalidInputError(f"first is between 0 and {MAX_AUDIENCE}", field="first")
         record = await _record(info, self.kind, self.key)
         value = record.audience_value if record else None
         if value is None:
             return []
         dimension, _ = AUDIENCE_DIMENSION[self.kind]
-        ranked = (
-            await scored_candidates(
-                info.context.runtime.store,
-                dimension,
-                value,
-                as_of=info.context.loaders.as_of,
-                half_life_days=info.context.config.settings.affinity_half_life_days,
-            )
-        )[:first]
-        profiles = await load_profiles(info, [one_id for one_id, _ in ranked])
-        return [
-            AudienceMember(profile=profile, affinity=affinity(found))
-            for profile, (_, found) in zip(profiles, ranked, strict=True)
-            if profile is not None
-        ]
+        return await audience_members(info, dimension, value, first)
+
+
+async def audience_members(info: Info, dimension: Dimension, value: str, first: int) -> list[AudienceMember]:
+    """The ``first`` consumers with the strongest affinity to ``value`` along ``dimension``."""
+    if not 0 <= first <= MAX_AUDIENCE:
+        raise InvalidInputError(f"first is between 0 and {MAX_AUDIENCE}", field="first")
+    ranked = (
+        await scored_candidates(
+            info.context.runtime.store,
+            dimension,
+            value,
+            as_of=info.context.loaders.as_of,
+            half_life_days=info.context.config.settings.affinity_half_life_days,
+        )
+    )[:first]
+    profiles = await load_profiles(info, [one_id for one_id, _ in ranked])
+    return [
+        AudienceMember(profile=profile, affinity=affinity(found))
+        for profile, (_, found) in zip(profiles, ranked, strict=True)
+        if profile is not None
+    ]
 
 
 @strawberry.type(description="A product of the catalog.")

@@ -17,7 +17,8 @@ from profilegraph.api.types.common import (
     shown_key,
     shown_text,
 )
-from profilegraph.api.types.tags import Affinity, AffinityDimension, Tag, affinity, tags
+from profilegraph.api.types.tags import Affinity, AffinityDimension, Tag, TagObjectType, affinity, tags
+from profilegraph.domain.affinity import OBJECT_OF
 from profilegraph.domain.lifecycle import Stage, Tier
 from profilegraph.domain.rfm import RfmScore
 from profilegraph.domain.survivorship import surviving
@@ -244,17 +245,24 @@ class Profile:
 
     @strawberry.field(
         description="Affinities to product categories, brands and tags, content topics and tags, and channels, "
-        "from what the consumer bought, viewed and used, weighted by recency (PROFILEGRAPH_AFFINITY_HALF_LIFE_DAYS)."
+        "from what the consumer bought, viewed and used, weighted by recency (PROFILEGRAPH_AFFINITY_HALF_LIFE_DAYS); "
+        "strongest first, of one object type or one dimension if asked."
     )
     async def affinities(
         self,
         info: Info,
+        object_type: TagObjectType | None = None,  # type: ignore[valid-type]
         dimension: AffinityDimension | None = None,  # type: ignore[valid-type]
         first: int = 10,
     ) -> list[Affinity]:
         size = page_size(info, first)
         found = await info.context.loaders.affinities.load(self.person.one_id)
-        chosen = [a for a in found if dimension is None or a.dimension == dimension]
+        chosen = [
+            a
+            for a in found
+            if (dimension is None or a.dimension == dimension)
+            and (object_type is None or OBJECT_OF[a.dimension] == object_type)
+        ]
         chosen.sort(key=lambda a: (-a.score, -a.weight, a.dimension, a.value))
         return [affinity(a) for a in chosen[:size]]
 
