@@ -157,17 +157,16 @@ class _Answers:
         moved = sorted({one_id for one_id, kind, _, _, _ in rows if one_id in self._retired and kind != TagKind.RULE})
         current = await tag_store.redirects(self.store, moved)
         newest: dict[str, tuple[str, Any]] = {}
+        retired = self._retired
         for one_id, _, value, updated_at, key in rows:
-            owner = owners.get(key) if one_id is None else self._current(one_id, current)
+            owner = owners.get(key) if one_id is None else (current.get(one_id) if one_id in retired else one_id)
             if owner is None:
                 continue
             held = newest.get(owner)
-            if held is None or (updated_at, str(value)) > (held[0], str(held[1])):
+            # the newest value of the tag counts (a tie in time goes to the greater value, for one answer)
+            if held is None or updated_at > held[0] or (updated_at == held[0] and str(value) > str(held[1])):
                 newest[owner] = (updated_at, value)
         return frozenset(owner for owner, (_, value) in newest.items() if tag_value_matches(leaf, value))
-
-    def _current(self, one_id: str, redirects: dict[str, str]) -> str | None:
-        return redirects.get(one_id) if self._retired and one_id in self._retired else one_id
 
     async def _affinity(self, leaf: AffinityLeaf) -> frozenset[str]:
         scored = await scored_candidates(

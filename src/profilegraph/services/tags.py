@@ -19,7 +19,7 @@ from typing import Any
 from profilegraph.domain.events import Event, normalise_timestamp
 from profilegraph.domain.features import CatalogFacts, Scores, UserFacts, catalog_features, user_features
 from profilegraph.domain.lifecycle import LifecycleConfig
-from profilegraph.domain.rules import CompiledRule, EvaluationError, compile_rule, evaluation_order
+from profilegraph.domain.rules import CompiledRule, EvaluationError, bind, compile_rule, evaluation_order
 from profilegraph.domain.survivorship import SurvivorshipRules, surviving
 from profilegraph.domain.tags import (
     ObjectType,
@@ -199,11 +199,15 @@ def _tag_value(row: Record) -> TagValue:
     )
 
 
-async def user_tags(store: GraphAccess, one_ids: Sequence[str], now: str | None = None) -> list[dict[str, TagValue]]:
-    """Each OneID's live tag values (its own, its merged-in OneIDs' and its identifiers'), newest per tag."""
+async def user_tags(
+    store: GraphAccess, one_ids: Sequence[str], now: str | None = None, *, rules_only: bool = False
+) -> list[dict[str, TagValue]]:
+    """Each OneID's live tag values (its own, its merged-in OneIDs' and its identifiers'), newest per
+    tag; ``rules_only``: only the rule values its Person holds."""
     moment = now or utc_now()
     grouped: dict[str, list[TagValue]] = defaultdict(list)
-    for row in await tag_store.tags_of_persons(store, one_ids, moment):
+    read = tag_store.rule_values_of if rules_only else tag_store.tags_of_persons
+    for row in await read(store, one_ids, moment):
         grouped[row["one_id"]].append(_tag_value(row))
     return [current_values(grouped.get(one_id, ()), moment) for one_id in one_ids]
 
@@ -406,19 +410,24 @@ def _evaluate(
     """Run an object's rules in order (each sees the values of those before); the changes they make."""
     changes = []
     tags = features["tags"]
+    bound = bind(rules, features) if rules else None
+    tags_changed = False
     for rule in rules:
         name = rule.definition.name
+        if tags_changed and "tags" in rule.variables:  # it reads a value set by a rule before it
+            bound, tags_changed = bind(rules, features), False
         try:
-            value = rule.evaluate(features)
+            value = rule.evaluate(bound)
         except EvaluationError as error:
             report.note_failure(f"{rule.definition.key} on {object_id}: {error}")
             value = None
         before = held.get(name)
         if value is None:
-            tags.pop(name, None)
+            tags_changed |= tags.pop(name, None) is not None
             if before is not None and before.kind is TagKind.RULE:
                 changes.append(_Change(object_id, rule, None))
         else:
+            tags_changed |= tags.get(name) != value
             tags[name] = value
             if before is None or before.kind is not TagKind.RULE or before.value != value:
                 changes.append(_Change(object_id, rule, value))
@@ -539,10 +548,13 @@ async def _recompute_users(
     model = await clv_store.latest_fit(store)
     fit_id = model.fitted_at if model else ""
     now = utc_now()
+    # Read only what the rules use: attributes and other tags are the costly parts of a read.
+    reads_attributes = any("attributes" in rule.variables for rule in rules)
+    reads_tags = any("tags" in rule.variables for rule in rules)
     for begin in range(0, len(targets), CHUNK):
         chunk = targets[begin : begin + CHUNK]
-        facts_rows = await tag_store.user_facts(store, chunk)
-        held_by = dict(zip(chunk, await user_tags(store, chunk, now), strict=True))
+        facts_rows = await tag_store.user_facts(store, chunk, attributes=reads_attributes)
+        held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
         inputs = _UserInputs(facts_rows, held_by, by_one_id, as_of)
         changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context.survivorship, report)
         score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
@@ -688,9 +700,10 @@ def event_tag_rows(
             "interaction": _interaction_features(event),
             "content": content.get(event.interaction.content_id or "", {}) if event.interaction else {},
         }
+        bound = bind(rules, features)
         for rule in rules:
             try:
-                value = rule.evaluate(features)
+                value = rule.evaluate(bound)
             except EvaluationError as error:
                 failures.append(f"{rule.definition.key} on event {event.event_id}: {error}")
                 continue

@@ -28,6 +28,7 @@ __all__ = [
     "owners_of_values",
     "redirects",
     "retired_one_ids",
+    "rule_values_of",
     "save_definition",
     "scores",
     "set_values",
@@ -146,6 +147,15 @@ RETURN one_id, v.name AS name, v.value AS value, v.kind AS kind, v.source AS sou
        v.updated_at AS updated_at, v.expires_at AS expires_at
 """
 
+# Only the rule values a Person holds: what a recompute compares against when no rule reads other tags.
+RULE_VALUES_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:OF]-(v:TagValue)
+WHERE v.kind = 'rule' AND (v.expires_at IS NULL OR v.expires_at > $now)
+RETURN one_id, v.name AS name, v.value AS value, v.kind AS kind, v.source AS source, v.confidence AS confidence,
+       v.updated_at AS updated_at, v.expires_at AS expires_at
+"""
+
 TAGS_OF_PRODUCTS: LiteralString = """
 UNWIND $keys AS key
 MATCH (:Product {sku: key})<-[:OF]-(v:TagValue)
@@ -236,6 +246,21 @@ WHERE v.expires_at IS NULL OR v.expires_at > $now
 RETURN key, properties(c) AS properties, collect([v.name, v.value]) AS tags
 """
 
+# USER_FACTS without attributes, for rules that read none.
+USER_FACTS_WITHOUT_ATTRIBUTES: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
+WITH one_id, collect(i) AS ids
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(o:Order)
+WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS orders
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
+OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
+RETURN one_id, orders, collect(DISTINCT [x.event_id, x.ts, c.code]) AS interactions, [] AS attributes,
+       [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
+"""
+
 WRITE_SCORES: LiteralString = """
 UNWIND $rows AS r
 MATCH (p:Person {one_id: r.one_id})
@@ -315,6 +340,10 @@ async def tags_of_persons(store: GraphAccess, one_ids: Sequence[str], now: str) 
     return await store.query(TAGS_OF_PERSONS, one_ids=list(one_ids), now=now)
 
 
+async def rule_values_of(store: GraphAccess, one_ids: Sequence[str], now: str) -> list[Record]:
+    return await store.query(RULE_VALUES_OF, one_ids=list(one_ids), now=now)
+
+
 async def tags_of_catalog(store: GraphAccess, kind: str, keys: Sequence[str], now: str) -> list[Record]:
     return await store.query(CATALOG_TAG_QUERIES[kind], keys=list(keys), now=now)
 
@@ -344,8 +373,10 @@ async def redirects(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, str
     return {row["one_id"]: row["current"] for row in await store.query(REDIRECTS, one_ids=list(one_ids))}
 
 
-async def user_facts(store: GraphAccess, one_ids: Sequence[str]) -> list[Record]:
-    return await store.query(USER_FACTS, one_ids=list(one_ids))
+async def user_facts(store: GraphAccess, one_ids: Sequence[str], *, attributes: bool = True) -> list[Record]:
+    """What user rules read of each OneID; ``attributes`` False leaves the attribute values out."""
+    query = USER_FACTS if attributes else USER_FACTS_WITHOUT_ATTRIBUTES
+    return await store.query(query, one_ids=list(one_ids))
 
 
 async def one_ids_of_keys(store: GraphAccess, keys: Sequence[str]) -> list[str]:
