@@ -22,6 +22,7 @@ from profilegraph.domain.audience import (
     filter_to_json,
     leaves,
     tag_value_matches,
+    tag_value_predicate,
 )
 from profilegraph.errors import ErrorCode, InvalidInputError
 
@@ -103,3 +104,25 @@ def test_a_filter_nested_too_deep_is_refused() -> None:
         node = Filter(none_of=node)
     with pytest.raises(InvalidInputError, match="deeper"):
         node.check()
+
+
+tag_values = st.one_of(
+    st.booleans(),
+    st.sampled_from([0.0, 0.5, 1.0, 2.5, 3.0]),
+    st.sampled_from(["x", "y", ""]),
+    st.lists(st.sampled_from(["x", "y", "z"]), max_size=3),
+)
+tag_leaves = st.builds(
+    TagLeaf,
+    st.just("t"),
+    eq=st.none() | st.sampled_from(["x", "y", 1.0, True]),
+    in_=st.none() | st.lists(st.sampled_from(["x", "z"]), min_size=1).map(tuple),
+    min=st.none() | st.sampled_from([0.5, 1.0]),
+    max=st.none() | st.sampled_from([1.0, 3.0]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(leaf=tag_leaves, value=tag_values)
+def test_the_predicate_built_once_per_leaf_agrees_with_the_definition(leaf: TagLeaf, value: Any) -> None:
+    assert tag_value_predicate(leaf)(value) == tag_value_matches(leaf, value)

@@ -9,6 +9,7 @@ count is exact. NOT is the complement within the active OneIDs.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "filter_to_json",
     "leaves",
     "tag_value_matches",
+    "tag_value_predicate",
 ]
 
 MAX_FILTER_DEPTH = 8
@@ -156,6 +158,21 @@ def tag_value_matches(leaf: TagLeaf, value: Any) -> bool:
         if (leaf.min is not None and value < leaf.min) or (leaf.max is not None and value >= leaf.max):
             return False
     return True
+
+
+def tag_value_predicate(leaf: TagLeaf) -> Callable[[Any], bool]:
+    """``tag_value_matches`` for one leaf, as a function built once: an audience applies it to
+    every value of the tag, tens of thousands of times."""
+    if leaf.eq is None and leaf.in_ is None and leaf.min is None and leaf.max is None:
+        return lambda value: True
+    if leaf.in_ is None and leaf.min is None and leaf.max is None and isinstance(leaf.eq, str):
+        wanted = leaf.eq
+        return lambda value: value == wanted or (type(value) is list and wanted in value)
+    if leaf.eq is None and leaf.in_ is None:
+        low = -math.inf if leaf.min is None else leaf.min
+        high = math.inf if leaf.max is None else leaf.max
+        return lambda value: type(value) in (int, float) and low <= value < high
+    return lambda value: tag_value_matches(leaf, value)
 
 
 def _same(item: Any, wanted: str | float | bool) -> bool:

@@ -25,7 +25,7 @@ from profilegraph.domain.audience import (
     filter_from_json,
     filter_to_json,
     leaves,
-    tag_value_matches,
+    tag_value_predicate,
 )
 from profilegraph.domain.tags import ObjectType, TagKind
 from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError
@@ -156,8 +156,12 @@ class _Answers:
         # A value set on a OneID since merged counts for the survivor; a rule's is computed anew there.
         moved = sorted({one_id for one_id, kind, _, _, _ in rows if one_id in self._retired and kind != TagKind.RULE})
         current = await tag_store.redirects(self.store, moved)
-        newest: dict[str, tuple[str, Any]] = {}
+        holds = tag_value_predicate(leaf)
         retired = self._retired
+        if not owners and not current and not any(one_id in retired for one_id, _, _, _, _ in rows):
+            # Every value is set on an active OneID, one per OneID: no newest to choose.
+            return frozenset(one_id for one_id, _, value, _, _ in rows if one_id is not None and holds(value))
+        newest: dict[str, tuple[str, Any]] = {}
         for one_id, _, value, updated_at, key in rows:
             owner = owners.get(key) if one_id is None else (current.get(one_id) if one_id in retired else one_id)
             if owner is None:
@@ -166,7 +170,7 @@ class _Answers:
             # the newest value of the tag counts (a tie in time goes to the greater value, for one answer)
             if held is None or updated_at > held[0] or (updated_at == held[0] and str(value) > str(held[1])):
                 newest[owner] = (updated_at, value)
-        return frozenset(owner for owner, (_, value) in newest.items() if tag_value_matches(leaf, value))
+        return frozenset(owner for owner, (_, value) in newest.items() if holds(value))
 
     async def _affinity(self, leaf: AffinityLeaf) -> frozenset[str]:
         scored = await scored_candidates(
