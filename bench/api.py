@@ -38,6 +38,8 @@ from pathlib import Path
 
 import httpx
 
+from servers import add_service_backend, local_neo4j_service
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOKUP = """query Lookup($v: String!) { profileByIdentifier(type: PHONE, value: $v) {
   oneId identifiers { type value firstSeen lastSeen sources status } attributes { name value source observedAt }
@@ -298,29 +300,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "api-graph")
     parser.add_argument("--what", choices=("all", "lookup", "ingest"), default="all")
-    parser.add_argument(
-        "--backend",
-        choices=("embedded", "neo4j"),
-        default="embedded",
-        help="neo4j: a fresh local Neo4j 5 (heap 4 GiB, page cache 2 GiB), built anew for the run",
-    )
+    add_service_backend(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
 
     with contextlib.ExitStack() as stack:
         if args.backend == "neo4j":
-            from profilegraph.store.neo4j_local import LocalNeo4j
-
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-neo4j-")))
-            server = LocalNeo4j(home / "neo4j", heap="4g", page_cache="2g")
-            endpoint = server.start()
-            stack.callback(server.stop)
-            NEO4J_ENV.update(
-                PROFILEGRAPH_NEO4J_URI=endpoint.uri,
-                PROFILEGRAPH_NEO4J_USER=endpoint.user,
-                PROFILEGRAPH_NEO4J_PASSWORD=endpoint.password,
-            )
+            home, variables = local_neo4j_service(stack, "bench-api-neo4j-")
+            NEO4J_ENV.update(variables)
             args.data_dir = home / "service"
         measure(args)
 

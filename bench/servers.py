@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,30 @@ def graph_server(backend: str, heap: str, page_cache: str = "2g") -> Iterator[Ru
             yield RunningServer(endpoint, server.pid, description)
         finally:
             server.stop()
+
+
+def add_service_backend(parser: argparse.ArgumentParser) -> None:
+    """--backend for a benchmark that runs the service on a graph it builds."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="embedded",
+        help="neo4j: a fresh local Neo4j 5 (heap 4 GiB, page cache 2 GiB), the graph built anew for the run",
+    )
+
+
+def local_neo4j_service(stack: ExitStack, prefix: str) -> tuple[Path, dict[str, str]]:
+    """A fresh local Neo4j 5 (heap 4 GiB, page cache 2 GiB) for a benchmark's service, stopped
+    with ``stack``: a scratch directory, and the variables that point the service at it."""
+    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    server = LocalNeo4j(home / "neo4j", heap="4g", page_cache="2g")
+    endpoint = server.start()
+    stack.callback(server.stop)
+    return home, {
+        "PROFILEGRAPH_NEO4J_URI": endpoint.uri,
+        "PROFILEGRAPH_NEO4J_USER": endpoint.user,
+        "PROFILEGRAPH_NEO4J_PASSWORD": endpoint.password,
+    }
 
 
 def jvm_peak_mib(pid: int | None) -> float:

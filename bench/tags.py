@@ -13,13 +13,14 @@ attributes and one to twelve orders, CLV fitted. On it:
   score >= 0.5 AND 100 <= predicted CLV < 2000), --runs times after the recompute, with
   the figures the recompute stored; and once with every stored figure stale, computed afresh.
 
-    python bench/tags.py --people 100000 --runs 3
+    python bench/tags.py --people 100000 --runs 3 [--backend neo4j]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import platform
 import random
 import statistics
@@ -27,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+import api
 from api import build
 from profilegraph.domain.audience import Filter, TagLeaf, ValueLeaf
 from profilegraph.domain.tags import ObjectType, TagKind, ValueType
@@ -38,6 +40,7 @@ from profilegraph.services.runtime import open_graph
 from profilegraph.settings import load_settings
 from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess
+from servers import add_service_backend, local_neo4j_service
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {
@@ -91,7 +94,12 @@ async def _setup(store: GraphAccess, seed: int = 5) -> int:
 async def main(args: argparse.Namespace) -> None:
     built = build(args.data_dir, args.people)
     print(f"graph: {built}", flush=True)
-    settings = load_settings(data_dir=args.data_dir, embedded_heap=args.heap)
+    neo4j = {
+        "neo4j_uri": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_URI"),
+        "neo4j_user": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_USER", "neo4j"),
+        "neo4j_password": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_PASSWORD"),
+    }
+    settings = load_settings(data_dir=args.data_dir, embedded_heap=args.heap, **neo4j)
     context = tag_context(settings)
     async with open_graph(settings) as runtime:
         store = runtime.store
@@ -142,4 +150,11 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--heap", default="4g")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "tags-graph")
-    asyncio.run(main(parser.parse_args()))
+    add_service_backend(parser)
+    arguments = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if arguments.backend == "neo4j":
+            home, variables = local_neo4j_service(stack, "bench-tags-neo4j-")
+            api.NEO4J_ENV.update(variables)
+            arguments.data_dir = home / "service"
+        asyncio.run(main(arguments))
