@@ -241,6 +241,19 @@ def test_the_catalog_serves_records_tags_the_consumers_reached_and_an_affinity_a
     assert data["channel"]["profiles"]["totalCount"] == 1
     assert data["missing"] is None
 
+    _defined(api, "featured", "MANUAL", obj="PRODUCT")
+    assert (
+        _set(api, [{"tag": "featured", "objectType": "PRODUCT", "objectKey": "serum", "value": True}])["written"] == 1
+    )
+    fans = api.data('{ tagAudience(objectType: PRODUCT, name: "featured") { affinity { value score evidence } } }')
+    # alice bought the featured serum twice and an unfeatured lipstick: all her tag evidence is "featured"
+    assert [m["affinity"] for m in fans["tagAudience"]] == [
+        {"value": "featured", "score": 1.0, "evidence": 2},
+        {"value": "featured", "score": 1.0, "evidence": 1},
+    ]
+    refused = api.errors('{ tagAudience(objectType: USER, name: "x") { affinity { value } } }')
+    assert refused[0]["extensions"]["code"] == "INVALID"
+
 
 AUDIENCE = """
 mutation($name: String!, $filter: ProfileFilter!) {
@@ -350,6 +363,12 @@ def test_a_profile_serves_its_affinities_strongest_first(api: Api) -> None:
         "evidence": 2,
     }
     assert by_value["CHANNEL", "tmall"]["evidence"] == 2
+    content_only = api.data(
+        """query($v: String!) {
+             profileByIdentifier(type: PHONE, value: $v) { affinities(objectType: CONTENT) { dimension } } }""",
+        {"v": phone},
+    )["profileByIdentifier"]["affinities"]
+    assert {a["dimension"] for a in content_only} == {"CONTENT_TOPIC"}
     assert _selected(api, {"affinities": [{"dimension": "PRODUCT_CATEGORY", "value": "skincare", "min": 0.6}]})[0] == 1
     assert _selected(api, {"affinities": [{"dimension": "PRODUCT_CATEGORY", "value": "makeup", "min": 0.6}]})[0] == 0
 
