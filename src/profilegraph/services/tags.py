@@ -551,19 +551,33 @@ async def _recompute_users(
     # Read only what the rules use: attributes and other tags are the costly parts of a read.
     reads_attributes = any("attributes" in rule.variables for rule in rules)
     reads_tags = any("tags" in rule.variables for rule in rules)
-    for begin in range(0, len(targets), CHUNK):
-        chunk = targets[begin : begin + CHUNK]
+
+    async def read(chunk: list[str]) -> _UserInputs:
         facts_rows = await tag_store.user_facts(store, chunk, attributes=reads_attributes)
         held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
-        inputs = _UserInputs(facts_rows, held_by, by_one_id, as_of)
-        changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context.survivorship, report)
-        score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
-        write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of, fit_id=fit_id,
-                        report=report)  # fmt: skip
-        await store.write(write, retry_conflicts=True)
-        report.objects += len(facts_rows)
-        if on_progress:
-            on_progress(min(begin + CHUNK, len(targets)), len(targets))
+        return _UserInputs(facts_rows, held_by, by_one_id, as_of)
+
+    chunks = [targets[begin : begin + CHUNK] for begin in range(0, len(targets), CHUNK)]
+    # The next chunk is read while this one is evaluated and written: the graph server and
+    # Python work at the same time (chunks hold different consumers, so nothing collides).
+    upcoming = asyncio.create_task(read(chunks[0])) if chunks else None
+    try:
+        for index, chunk in enumerate(chunks):
+            assert upcoming is not None
+            inputs = await upcoming
+            upcoming = asyncio.create_task(read(chunks[index + 1])) if index + 1 < len(chunks) else None
+            changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context.survivorship, report)
+            score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
+            write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
+                            fit_id=fit_id, report=report)  # fmt: skip
+            await store.write(write, retry_conflicts=True)
+            report.objects += len(inputs.facts_rows)
+            if on_progress:
+                on_progress(min((index + 1) * CHUNK, len(targets)), len(targets))
+    finally:
+        if upcoming is not None:  # an error or a cancel: the read under way is not needed
+            upcoming.cancel()
+            await asyncio.gather(upcoming, return_exceptions=True)
     report.seconds = time.perf_counter() - started
     return report
 
