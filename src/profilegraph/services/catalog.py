@@ -11,9 +11,17 @@ from profilegraph.domain.tags import ObjectType
 from profilegraph.store import catalog as catalog_store
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["AUDIENCE_DIMENSION", "CatalogObject", "catalog_objects", "reached"]
+__all__ = ["AUDIENCE_DIMENSION", "CatalogObject", "catalog_objects", "catalog_properties", "reached"]
 
-_KEY_PROPERTY = {ObjectType.PRODUCT: "sku", ObjectType.CONTENT: "content_id", ObjectType.CHANNEL: "code"}
+# A record's key and our own upsert time are not among its properties.
+_NOT_PROPERTIES = frozenset({"sku", "content_id", "code", "updated_at"})
+
+
+def catalog_properties(raw: dict[str, Any] | None) -> dict[str, Any]:
+    """A catalog record's properties as served and as rules read them; values arrive as scalars
+    or JSON text (docs/events.md)."""
+    return {k: v for k, v in (raw or {}).items() if k not in _NOT_PROPERTIES}
+
 
 # Which affinity ranks the audience of an object: a product's category, a content item's
 # topic, a channel itself. The property named holds the value.
@@ -51,7 +59,7 @@ async def catalog_objects(store: GraphAccess, kind: ObjectType, keys: Sequence[s
         if row is None:
             found.append(None)
             continue
-        properties = {k: v for k, v in row["properties"].items() if k not in {_KEY_PROPERTY[kind], "updated_at"}}
+        properties = catalog_properties(row["properties"])
         people = {p for p in row["people"] if p is not None}
         found.append(CatalogObject(kind, key, properties, int(row["orders"]), int(row["interactions"]), len(people)))
     return found

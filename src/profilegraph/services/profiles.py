@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig, Stage, Tier
+from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig
 from profilegraph.domain.valuation import ClvFigures, ClvModel
-from profilegraph.errors import InvalidInputError
-from profilegraph.services.clv.audience import list_profiles
+from profilegraph.services.catalog import catalog_properties
 from profilegraph.services.clv.profile import figures_of, lifecycle_of
 from profilegraph.store import clv as clv_store
 from profilegraph.store import profiles as profile_store
@@ -26,7 +25,6 @@ from profilegraph.store.profiles import FactPage
 
 __all__ = [
     "AttributeValue",
-    "AudienceFilter",
     "FactPage",
     "IdentifierView",
     "InteractionView",
@@ -34,7 +32,6 @@ __all__ = [
     "OrderView",
     "PersonView",
     "ValueInputs",
-    "audience",
     "interactions",
     "one_ids_by_order",
     "orders",
@@ -154,11 +151,6 @@ async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> list
     return [found.get(order_id) for order_id in order_ids]
 
 
-def _properties(raw: dict[str, Any] | None) -> dict[str, Any]:
-    # Catalog properties arrive as scalars or JSON text (docs/events.md); both are served as JSON.
-    return {k: v for k, v in (raw or {}).items() if k not in {"sku", "content_id", "code", "updated_at"}}
-
-
 async def orders(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> list[list[OrderView]]:
     found = await profile_store.orders_of(store, one_ids, page)
     return [
@@ -171,7 +163,7 @@ async def orders(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> 
                 row["channel"],
                 row["source"],
                 tuple(
-                    OrderItemView(item["sku"], item["qty"], item["price"], _properties(item["product"]))
+                    OrderItemView(item["sku"], item["qty"], item["price"], catalog_properties(item["product"]))
                     for item in sorted(row["items"], key=lambda item: item["sku"])
                 ),
             )
@@ -191,9 +183,9 @@ async def interactions(store: GraphAccess, one_ids: Sequence[str], page: FactPag
                 row["kind"],
                 row["source"],
                 row["content_id"],
-                _properties(row["content"]) if row["content_id"] else None,
+                catalog_properties(row["content"]) if row["content_id"] else None,
                 row["channel_code"],
-                _properties(row["channel"]) if row["channel_code"] else None,
+                catalog_properties(row["channel"]) if row["channel_code"] else None,
             )
             for row in found.get(one_id, ())
         ]
@@ -230,66 +222,6 @@ async def value_inputs(store: GraphAccess, one_ids: Sequence[str]) -> list[Value
     """The newest fit and each OneID's activity, read once for the whole batch."""
     activity, model = await clv_store.activity_with_fit(store, one_ids)
     return [ValueInputs(model, activity, one_id) for one_id in one_ids]
-
-
-@dataclass(frozen=True)
-class AudienceFilter:
-    """Audience conditions, all of which a profile must meet; None means "any"."""
-
-    identifier_types: frozenset[str] = frozenset()
-    source: str | None = None
-    first_seen_from: str | None = None
-    first_seen_to: str | None = None
-    last_seen_from: str | None = None
-    last_seen_to: str | None = None
-    stage: Stage | None = None
-    tier: Tier | None = None
-    clv_min: float | None = None
-    clv_max: float | None = None
-
-    @property
-    def needs_value(self) -> bool:
-        return self.stage is not None or self.tier is not None or self.clv_min is not None or self.clv_max is not None
-
-
-def _within(value: str, low: str | None, high: str | None) -> bool:
-    # Timestamps are "YYYY-MM-DDTHH:MM:SSZ" and compare as text; a bound is inclusive.
-    return (low is None or value >= low) and (high is None or value <= high)
-
-
-async def audience(
-    store: GraphAccess,
-    wanted: AudienceFilter,
-    *,
-    horizon_days: int,
-    as_of: date | None,
-    lifecycle_config: LifecycleConfig,
-) -> list[str]:
-    """The active OneIDs meeting every condition, in OneID order (exact; the caller pages)."""
-    if wanted.clv_min is not None and wanted.clv_max is not None and wanted.clv_min > wanted.clv_max:
-        raise InvalidInputError("the CLV range is empty: min is above max", field="filter.predictedClv")
-    rows = await profile_store.profile_rows(store)
-    kept = {
-        row.one_id
-        for row in rows
-        if wanted.identifier_types <= row.types
-        and (wanted.source is None or wanted.source in row.sources)
-        and _within(row.first_seen, wanted.first_seen_from, wanted.first_seen_to)
-        and _within(row.last_seen, wanted.last_seen_from, wanted.last_seen_to)
-    }
-    if wanted.needs_value and kept:
-        scored = await list_profiles(
-            store,
-            stage=wanted.stage,
-            tier=wanted.tier,
-            clv_min=wanted.clv_min,
-            clv_max=wanted.clv_max,
-            horizon_days=horizon_days,
-            as_of=as_of,
-            lifecycle_config=lifecycle_config,
-        )
-        kept &= {row.one_id for row in scored}
-    return sorted(kept)
 
 
 def shown_value(value: Any) -> Any:

@@ -33,6 +33,7 @@ from profilegraph.domain.tags import (
     expires_at,
 )
 from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError, ProfileGraphError
+from profilegraph.services.catalog import catalog_properties
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import ProfileRow, score_profiles
 from profilegraph.services.profiles import AttributeValue
@@ -601,7 +602,7 @@ async def _recompute_catalog(
             held = held_by.get(row["key"], {})
             facts = CatalogFacts(
                 key=row["key"],
-                properties={k: v for k, v in row["properties"].items() if k not in {"sku", "content_id", "code"}},
+                properties=catalog_properties(row["properties"]),
                 orders=int(row["orders"]),
                 interactions=int(row["interactions"]),
                 people=len({p for p in row["people"] if p is not None}),
