@@ -380,7 +380,7 @@ async def ingest_call(
         )
         refused = {p.event_id: p for p, _ in problems if isinstance(p, Rejection) and p.event_id is not None}
         if fresh:
-            await refresh_touched(store, sorted(batch.rows.touched_keys), tagging if rules.user_rules else None)
+            await refresh_touched(store, sorted(batch.rows.touched_keys), tagging, rules.users)
     outcomes: list[EventOutcome] = []
     first_position = {event_id: line for event_id, (line, _) in batch.origin.items()}
     for number, item in enumerate(parsed, 1):

@@ -59,7 +59,6 @@ __all__ = [
     "ingest_rules",
     "recompute",
     "refresh_touched",
-    "refresh_users",
     "set_tags",
     "tag_definitions",
     "user_tags",
@@ -104,19 +103,16 @@ async def tag_definitions(store: GraphAccess, object_type: ObjectType | None = N
 
 @dataclass(frozen=True)
 class IngestRules:
-    """What ingestion evaluates: the event tags' rules, and whether any user rule tag exists."""
+    """What ingestion evaluates: the event tags' rules, and the user rule tags in evaluation order."""
 
     events: list[CompiledRule]
-    user_rules: bool
+    users: list[CompiledRule]
 
 
 async def ingest_rules(store: GraphAccess) -> IngestRules:
     """Read with each call or import (one small query), so a definition is in force at once everywhere."""
     found = await tag_definitions(store)
-    return IngestRules(
-        [compile_rule(d) for d in found if d.kind is TagKind.EVENT],
-        any(d.kind is TagKind.RULE and d.object_type is ObjectType.USER for d in found),
-    )
+    return IngestRules([compile_rule(d) for d in found if d.kind is TagKind.EVENT], _rules(found, ObjectType.USER))
 
 
 async def define_tag(
@@ -546,7 +542,8 @@ async def _recompute_users(
     )
     by_one_id = {row.one_id: row for row in scored}
     targets = sorted(by_one_id) if one_ids is None else sorted(set(one_ids))
-    model = await clv_store.latest_fit(store)
+    # score_profiles has just read the newest fit: its cached copy will do
+    model = await clv_store.latest_fit(store, max_age=clv_store.FIT_MAX_AGE_SECONDS)
     fit_id = model.fitted_at if model else ""
     now = utc_now()
     # Read only what the rules use: attributes and other tags are the costly parts of a read.
@@ -646,12 +643,6 @@ async def recompute(
     return reports
 
 
-async def refresh_users(store: GraphAccess, one_ids: Sequence[str], context: TagContext) -> RecomputeReport:
-    """Re-evaluate the user rules of the OneIDs an ingest touched, and their stored value figures."""
-    rules = _rules(await tag_definitions(store, ObjectType.USER), ObjectType.USER)
-    return await _recompute_users(store, one_ids, rules, context, today(), None)
-
-
 async def write_event_tags(
     store: GraphAccess, tx: Transaction, events: Sequence[Event], rules: Sequence[CompiledRule]
 ) -> list[str]:
@@ -665,10 +656,12 @@ async def write_event_tags(
     return failures
 
 
-async def refresh_touched(store: GraphAccess, identifier_keys: Sequence[str], context: TagContext | None) -> None:
-    """After an ingest: the rule tags and value figures of the OneIDs its identifiers belong to.
+async def refresh_touched(
+    store: GraphAccess, identifier_keys: Sequence[str], context: TagContext | None, rules: Sequence[CompiledRule]
+) -> None:
+    """After an ingest: the user ``rules`` and value figures of the OneIDs its identifiers belong to.
 
-    Without user rules (``context`` None) their stored figures are only marked stale, and
+    Without user rules (or a ``context``) their stored figures are only marked stale, and
     audiences compute them afresh: cheaper than scoring on every ingest.
     """
     if not identifier_keys:
@@ -676,8 +669,8 @@ async def refresh_touched(store: GraphAccess, identifier_keys: Sequence[str], co
     one_ids = await tag_store.one_ids_of_keys(store, identifier_keys)
     if not one_ids:
         return
-    if context is not None:
-        await refresh_users(store, one_ids, context)
+    if context is not None and rules:
+        await _recompute_users(store, one_ids, rules, context, today(), None)
     else:
         await tag_store.invalidate_scores(store, one_ids)
 

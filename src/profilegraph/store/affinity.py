@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, LiteralString
 
 from profilegraph.store.bolt import Record
+from profilegraph.store.catalog import CHANNEL_USERS
 from profilegraph.store.ports import GraphAccess
 
 __all__ = ["candidates", "interaction_evidence", "order_evidence"]
@@ -53,21 +54,14 @@ MATCH (:TagValue {tag: $tag})-[:OF]->(:Content)<-[:ON]-(:Interaction)-[:BY]->(:I
 RETURN collect(DISTINCT p.one_id) AS one_ids
 """
 
-BY_CHANNEL: LiteralString = """
-OPTIONAL MATCH (:Channel {code: $value})<-[:VIA]-(:Interaction)-[:BY]->(:Identifier)-[:MEMBER_OF]->(viewer:Person)
-WITH collect(DISTINCT viewer.one_id) AS viewers
-OPTIONAL MATCH (:Order {channel: $value})-[:BY]->(:Identifier)-[:MEMBER_OF]->(buyer:Person)
-WITH viewers, collect(DISTINCT buyer.one_id) AS buyers
-RETURN viewers + buyers AS one_ids
-"""
-
 CANDIDATE_QUERIES: dict[str, LiteralString] = {
     "product_category": BY_CATEGORY,
     "product_brand": BY_BRAND,
     "product_tag": BY_PRODUCT_TAG,
     "content_topic": BY_TOPIC,
     "content_tag": BY_CONTENT_TAG,
-    "channel": BY_CHANNEL,
+    # the users of a channel, as the catalog reads them
+    "channel": CHANNEL_USERS,
 }
 
 
@@ -81,6 +75,6 @@ async def interaction_evidence(store: GraphAccess, one_ids: Sequence[str]) -> li
 
 async def candidates(store: GraphAccess, dimension: str, value: str, tag: str) -> list[str]:
     """OneIDs with some evidence of ``value`` along ``dimension``; ``tag`` is the tag key for tag dimensions."""
-    rows = await store.query(CANDIDATE_QUERIES[dimension], value=value, tag=tag)
+    rows = await store.query(CANDIDATE_QUERIES[dimension], value=value, key=value, tag=tag)
     found: list[Any] = rows[0]["one_ids"] if rows else []
     return sorted({one_id for one_id in found if one_id is not None})
