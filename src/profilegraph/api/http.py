@@ -20,7 +20,7 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import GraphQLError
@@ -35,7 +35,7 @@ from strawberry.types.graphql import OperationType
 from profilegraph.api.auth import Authenticator
 from profilegraph.api.context import RequestContext, ServiceConfig
 from profilegraph.api.metrics import metrics
-from profilegraph.domain.access import Principal
+from profilegraph.domain.access import PII_READ, Principal
 from profilegraph.errors import AuthenticationError, GraphError, ProfileGraphError
 from profilegraph.services.admin import record_unmasked_reads
 from profilegraph.services.runtime import GraphRuntime
@@ -49,6 +49,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON_MEDIA = "application/json"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REASON_HEADER = "x-access-reason"  # why an unmasked read was needed, kept in its audit entry
+# A pii:read holder asks for masked values, as the console does until an agent says why it needs them.
+MASK_HEADER = "x-mask-pii"
 
 
 class RequestError(Exception):
@@ -171,6 +173,8 @@ class GraphQLEndpoint:
             if error.status == 401:
                 outcome.outcome = "unauthenticated"
             raise
+        if request.headers.get(MASK_HEADER, "").strip().lower() in {"1", "true", "yes"}:
+            principal = replace(principal, scopes=principal.scopes - {PII_READ})
         outcome.principal = principal
         media = _accepted_media(request)
         params = await self._params(request)

@@ -25,6 +25,7 @@ from profilegraph.api.types.common import (
     page_size,
 )
 from profilegraph.api.types.identity import IdentityTypes
+from profilegraph.api.types.lookup import Caller, LookupMatch, caller_of, look_up
 from profilegraph.api.types.profile import MAX_HORIZON_DAYS, Profile
 from profilegraph.api.types.tags import TagDefinitionType, TagObjectType, definition
 from profilegraph.api.types.value import ValueMap, value_map
@@ -77,6 +78,22 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
     @strawberry.type
     class Query:
         health: Health = strawberry.field(resolver=resolve_health, description="Service version and graph status.")
+
+        @strawberry.field(description="Who the request acts as: name, role, scopes and what the role may do.")
+        def caller(self, info: Info) -> Caller:
+            return caller_of(info)
+
+        @strawberry.field(description="The identifier types this deployment resolves, in the enum's order.")
+        def identifier_types(self) -> list[IdentifierType]:  # type: ignore[valid-type]
+            return list(IdentifierType)
+
+        @strawberry.field(
+            permission_classes=[CanLookUp],
+            description="Profiles a search text names, whatever it is: a phone in any spelling, an e-mail, a member "
+            "or platform account id, `type:value`, an order number or a OneID; one match per profile.",
+        )
+        async def lookup(self, info: Info, query: str) -> list[LookupMatch]:
+            return await look_up(info, query)
 
         @strawberry.field(
             permission_classes=[CanView],

@@ -22,6 +22,7 @@ __all__ = [
     "audit_of",
     "conflict_count",
     "conflicts",
+    "direct_links",
     "identifier_state",
     "link_evidence",
     "link_neighbours",
@@ -62,6 +63,15 @@ RETURN i.key AS key, i.status AS status, i.admin_blocked AS admin_blocked, p.one
 LINK_NEIGHBOURS: LiteralString = """
 MATCH (:Identifier {key: $key})-[:LINK]-(j:Identifier)
 RETURN j.key AS key
+"""
+
+# The links of identifiers a resolution walk does not expand (shared, household): drawn, never followed.
+DIRECT_LINKS: LiteralString = """
+UNWIND $keys AS key
+MATCH (:Identifier {key: key})-[l:LINK]-(j:Identifier)
+RETURN key, j.key AS other, j.status AS status, l.first_seen AS first_seen
+ORDER BY l.count DESC, other
+LIMIT $limit
 """
 
 ADD_MUST_LINKS: LiteralString = """
@@ -185,6 +195,12 @@ async def identifier_state(tx: Transaction, key: str) -> IdentifierState | None:
 
 async def link_neighbours(tx: Transaction, key: str) -> list[IdentifierKey]:
     return [IdentifierKey(row["key"]) for row in await run(tx, LINK_NEIGHBOURS, key=key)]
+
+
+async def direct_links(tx: Transaction, keys: Collection[str], limit: int) -> list[tuple[str, str, str | None, str]]:
+    """(key, linked identifier, its stored status, first seen) for the links of ``keys``, most seen first."""
+    rows = await run(tx, DIRECT_LINKS, keys=sorted(keys), limit=limit)
+    return [(row["key"], row["other"], row["status"], row["first_seen"]) for row in rows]
 
 
 async def add_must_links(

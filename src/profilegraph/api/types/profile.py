@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from profilegraph.api.context import Info
+from profilegraph.api.permissions import CanAdminister
 from profilegraph.api.types.common import (
     JSON,
     Connection,
@@ -17,6 +18,7 @@ from profilegraph.api.types.common import (
     shown_key,
     shown_text,
 )
+from profilegraph.api.types.identity_graph import IdentityGraph, identity_graph_of
 from profilegraph.api.types.tags import Affinity, AffinityDimension, Tag, TagObjectType, affinity, tags
 from profilegraph.domain.affinity import OBJECT_OF
 from profilegraph.domain.lifecycle import Stage, Tier
@@ -24,6 +26,7 @@ from profilegraph.domain.rfm import RfmScore
 from profilegraph.domain.survivorship import surviving
 from profilegraph.domain.valuation import ClvFigures
 from profilegraph.errors import InvalidInputError
+from profilegraph.services.identity_graph import profile_graph
 from profilegraph.services.profiles import (
     FactPage,
     IdentifierView,
@@ -291,6 +294,17 @@ class Profile:
             _interaction,
             lambda: info.context.loaders.interaction_total.load(one_id),
         )
+
+    @strawberry.field(
+        permission_classes=[CanAdminister],
+        description="Admins: the profile's identifiers, their neighbours and every link, each marked with what "
+        "resolution made of it.",
+    )
+    async def identity_graph(self, info: Info) -> IdentityGraph:
+        keys = tuple(view.key for view in self.person.identifiers)
+        context = info.context
+        record = await profile_graph(context.runtime.store, context.config.identity, keys)
+        return identity_graph_of(info, record, self.person.one_id, keys)
 
     @strawberry.field(description="The households this consumer belongs to (a shared family device).")
     async def households(self, info: Info) -> list[Household]:
