@@ -29,6 +29,7 @@ for command in (
     server.serve,
     server.migrate,
     access.token,
+    access.console_link,
     access.apikey,
     identity.import_command,
     identity.resolve_command,

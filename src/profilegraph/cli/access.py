@@ -10,7 +10,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import ProfileGraphError
 from profilegraph.services.runtime import GraphRuntime
 
-__all__ = ["apikey", "token"]
+__all__ = ["apikey", "console_link", "token"]
 
 _ROLES = click.Choice([role.value for role in Role])
 _SCOPES = click.Choice(sorted(SCOPES))
@@ -42,6 +42,35 @@ def token(role: str, scopes: tuple[str, ...], subject: str | None, hours: float)
     except ProfileGraphError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(signed)
+
+
+@click.command("console-link")
+@click.option("--role", required=True, type=_ROLES, help="What the console may do: service, admin, ...")
+@click.option("--scope", "scopes", multiple=True, type=_SCOPES, help="Extra permission, such as pii:read.")
+@click.option("--subject", default=None, help="Who signs in, as audit entries name them [default: dev-ROLE].")
+@click.option("--minutes", default=10.0, type=click.FloatRange(min=0.1), show_default=True, help="Link lifetime.")
+@click.option("--hours", default=8.0, type=click.FloatRange(min=0.01), show_default=True, help="Session length.")
+@click.option("--url", default=None, help="The service's address [default: http://HOST:PORT from the settings].")
+def console_link(
+    role: str, scopes: tuple[str, ...], subject: str | None, minutes: float, hours: float, url: str | None
+) -> None:
+    """Print a one-time link that signs a browser into the console at /console.
+
+    The link works once and for a few minutes; the browser then holds an ordinary token of
+    the role and scopes for the session. It is signed like `profilegraph token`, so it needs
+    the development secret or PROFILEGRAPH_JWT_SECRET.
+    """
+    from profilegraph.services.sign_in import issue_sign_in_ticket
+
+    settings = load_cli_settings()
+    try:
+        ticket = issue_sign_in_ticket(
+            settings, Role(role), subject=subject or f"dev-{role}", scopes=scopes, minutes=minutes, session_hours=hours
+        )
+    except ProfileGraphError as exc:
+        raise click.ClickException(exc.message) from exc
+    base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    click.echo(f"{base}/console/#sign-in={ticket}")
 
 
 @click.group()

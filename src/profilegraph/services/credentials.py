@@ -40,6 +40,7 @@ __all__ = [
     "issue_token",
     "list_api_keys",
     "revoke_api_key",
+    "signing_secret",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def development_secret(settings: Settings) -> str:
     return secret
 
 
-def _signing_secret(settings: Settings) -> str:
+def signing_secret(settings: Settings) -> str:
+    """The HS256 secret tokens are signed with here; ConfigurationError where only public keys verify them."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     if settings.has_token_keys:
@@ -112,7 +114,7 @@ def issue_token(
     }
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
-    return jwt.encode(claims, _signing_secret(settings), algorithm="HS256")
+    return jwt.encode(claims, signing_secret(settings), algorithm="HS256")
 
 
 class TokenVerifier:
