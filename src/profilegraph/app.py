@@ -1,4 +1,4 @@
-"""The Starlette application: lifespan, /graphql, /metrics, /healthz, /readyz."""
+"""The Starlette application: lifespan, /graphql, /console, /metrics, /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from profilegraph import __version__
 from profilegraph.api.auth import Authenticator
+from profilegraph.api.console import console_routes
 from profilegraph.api.context import ServiceConfig
 from profilegraph.api.graphiql import ASSETS_PATH, graphiql_assets, local_graphiql_html
 from profilegraph.api.http import GraphQLEndpoint, RequestError, authenticated, error_response
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *console_routes(settings),
     ]
     if development:
         routes.append(Mount(ASSETS_PATH, app=graphiql_assets(), name="graphiql-assets"))
