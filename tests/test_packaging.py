@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -71,3 +73,24 @@ def test_the_build_context_leaves_out_environments_and_checkouts() -> None:
     copied = set(re.findall(r"^COPY (.+) \./", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
     sources = {part for line in copied for part in line.split()}
     assert not sources & ignored
+
+
+# The console's third-party scripts, as shipped in the package -> the npm file they are, unmodified.
+CONSOLE_VENDOR = {
+    "cytoscape.esm.min.js": "cytoscape/dist/cytoscape.esm.min.mjs",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+}
+
+
+def test_the_console_ships_its_libraries_byte_for_byte_as_npm_publishes_them_with_licences() -> None:
+    vendor = ROOT / "src" / "profilegraph" / "api" / "static" / "console" / "assets" / "vendor"
+    modules = ROOT / "node_modules"
+    if not modules.is_dir():
+        pytest.skip("npm ci installs the packages the vendored files are compared with")
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["devDependencies"]
+    licences = (vendor / "THIRD_PARTY_LICENSES.txt").read_text(encoding="utf-8")
+    for shipped, published in CONSOLE_VENDOR.items():
+        assert (vendor / shipped).read_bytes() == (modules / published).read_bytes(), shipped
+        name = published.split("/")[0]
+        assert f"{name} {package[name]}" in licences, f"{name}'s licence and version are not listed"
+    assert sorted(p.name for p in vendor.iterdir()) == sorted([*CONSOLE_VENDOR, "THIRD_PARTY_LICENSES.txt"])
