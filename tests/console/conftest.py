@@ -136,7 +136,9 @@ def console(console_service: Console) -> Console:
     return console_service
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API keeps an event loop running on the main thread while
+# it is open, which the asynchronous tests of other modules must not find there.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         message = f"no Chromium at {CHROMIUM}: apt-get install chromium"

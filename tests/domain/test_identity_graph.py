@@ -42,6 +42,11 @@ def test_admin_merges_and_splits_are_drawn_as_such() -> None:
     edges = {(e.a, e.b): e.status for e in graph.edges}
     assert edges[("member_id:m", "phone:+1")] is LinkStatus.MERGED
     assert edges[("email:a@b.c", "phone:+1")] is LinkStatus.KEPT_APART
+    # The far end of a split is named by the constraint, whether or not its node was loaded.
+    split_off = replace(evidence, cannot_links=frozenset({("member_id:gone", "phone:+1")}))
+    graph = identity_graph(split_off, resolve(evidence, CONFIG), {}, ["phone:+1"])
+    assert {n.key: n.status for n in graph.nodes}["member_id:gone"] == "active"
+    assert {(e.a, e.b): e.status for e in graph.edges}[("member_id:gone", "phone:+1")] is LinkStatus.KEPT_APART
 
 
 def test_a_widely_shared_device_is_drawn_with_its_nearest_neighbours_and_marked_truncated() -> None:

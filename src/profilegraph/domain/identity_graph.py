@@ -59,8 +59,8 @@ _NOT_BRIDGING = ("blocked", "household", "shared")  # the strongest reason first
 
 
 def _status(evidence: Evidence, resolution: Resolution, key: str) -> str:
-    node = evidence.nodes[key]
-    if not node.expanded and node.status in _NOT_BRIDGING:
+    node = evidence.nodes.get(key)  # the far end of an admin split is named, not loaded
+    if node is not None and not node.expanded and node.status in _NOT_BRIDGING:
         return node.status  # stored so, and never re-decided: more evidence cannot undo it
     return resolution.status_of(key)
 
