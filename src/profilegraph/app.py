@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from profilegraph.api.graphiql import ASSETS_PATH, graphiql_assets, local_graphi
 from profilegraph.api.http import GraphQLEndpoint, RequestError, authenticated, error_response
 from profilegraph.api.metrics import CONTENT_TYPE_LATEST, metrics
 from profilegraph.api.schema import build_schema
+from profilegraph.services.clv.snapshots import run_snapshot_schedule
 from profilegraph.services.credentials import ApiKeyVerifier, TokenVerifier
 from profilegraph.services.runtime import GraphRuntime, open_graph
 from profilegraph.settings import Settings, load_settings
@@ -56,6 +59,21 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
+def _snapshot_schedule(runtime: GraphRuntime, settings: Settings, config: ServiceConfig) -> asyncio.Task[None] | None:
+    """The value-map snapshots of PROFILEGRAPH_VALUE_MAP_SNAPSHOT_HOURS, taken in the background."""
+    if not settings.value_map_snapshot_hours:
+        return None
+    return asyncio.create_task(
+        run_snapshot_schedule(
+            runtime.store,
+            every_hours=settings.value_map_snapshot_hours,
+            horizon_days=settings.clv_horizon_days,
+            lifecycle_config=config.lifecycle,
+        ),
+        name="value-map-snapshots",
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     config = ServiceConfig.from_settings(settings)
@@ -72,7 +90,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # The schema, the libraries and the driver live as long as the process: kept out of
             # the collector's full passes, which otherwise walk them again and again under load.
             gc.freeze()
-            yield
+            schedule = _snapshot_schedule(runtime, settings, config)
+            try:
+                yield
+            finally:
+                if schedule is not None:
+                    schedule.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await schedule
 
     graphiql = local_graphiql_html(get_graphql_ide_html(graphql_ide="graphiql")) if development else None
     endpoint = GraphQLEndpoint(build_schema(config), config, graphiql)

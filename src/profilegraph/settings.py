@@ -48,6 +48,8 @@ class Settings(BaseSettings):
 
     clv_annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     clv_horizon_days: int = Field(default=365, ge=1)
+    # The service appends a value-map snapshot when the newest is this many hours old; 0 takes none.
+    value_map_snapshot_hours: float = Field(default=0.0, ge=0)
     lifecycle_new_days: int = Field(default=30, ge=1)
     lifecycle_dormant_days: int = Field(default=45, ge=1)
     lifecycle_churn_p_alive: float = Field(default=0.1, ge=0, le=1)

@@ -141,6 +141,26 @@ def test_identity_graph_marks_household_links_and_explains_by_node(api: Api) -> 
     assert errors[0]["extensions"]["code"] == "INVALID"
 
 
+def test_past_a_shared_device_the_graph_shows_the_people_it_was_seen_with(api: Api) -> None:
+    kiosk = [
+        {
+            "event_id": f"kiosk-{n}",
+            "type": "identify",
+            "ts": f"2026-06-{n + 1:02d}T10:00:00Z",
+            "identifiers": [{"type": "device_id", "value": "KIOSK-1"}, {"type": "phone", "value": f"1590000{n:04d}"}],
+        }
+        for n in range(14)
+    ]
+    api.ingest(kiosk)
+    graph = api.data(GRAPH, {"id": _one_id(api, "PHONE", "15900000000")}, role="admin")["profile"]["identityGraph"]
+    nodes = {f"{n['type']}:{n['value']}": n for n in graph["nodes"]}
+    assert nodes["device_id:kiosk-1"]["status"] == "shared"
+    others = [n for key, n in nodes.items() if key.startswith("phone:") and not n["inProfile"]]
+    assert len(others) == 13  # every other person the kiosk saw, none of them joined
+    assert {e["status"] for e in graph["edges"]} == {"NOT_BRIDGING"}
+    assert len({n["oneId"] for n in others}) == 13
+
+
 def test_identity_graph_is_for_admins(api: Api) -> None:
     _sample(api)
     errors = api.errors(GRAPH, {"id": _one_id(api, "PHONE", "13700001111")}, role="service")

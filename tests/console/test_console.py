@@ -171,9 +171,13 @@ def test_a_service_token_trying_an_admin_action_sees_forbidden(console: Console,
 
 
 def test_marketer_sees_the_value_map_and_builds_an_audience_with_a_live_count(console: Console, open_page: Any) -> None:
+    snapshot = [sys.executable, "-m", "profilegraph", "clv", "snapshot"]
+    subprocess.run(snapshot, env=console.graph.cli_env(), capture_output=True, check=True)
     page = _sign_in(open_page(), console.sign_in_link("service"))
     page.click("a[data-route=values]")
     expect(page.locator("#clv-histogram")).to_be_visible()
+    expect(page.locator("#history-chart")).to_be_visible()  # the value map over time, from the snapshot
+    expect(page.locator("#history-table tbody tr")).to_have_count(1)
     expect(page.locator("#stage-chart")).to_be_visible()
     value_map = console.graphql("{ valueMap(buckets: [0, 100]) { customers stages { name count } } }")["valueMap"]
     expect(page.locator("#value-customers")).to_have_text(str(value_map["customers"]))

@@ -5,7 +5,8 @@ This module leaves annotations unpostponed: the resolvers are defined inside
 ``build_query`` and refer to that enum.
 """
 
-from typing import TypeVar
+from datetime import date
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -28,7 +29,7 @@ from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.lookup import Caller, LookupMatch, caller_of, look_up
 from profilegraph.api.types.profile import MAX_HORIZON_DAYS, Profile
 from profilegraph.api.types.tags import TagDefinitionType, TagObjectType, definition
-from profilegraph.api.types.value import ValueMap, value_map
+from profilegraph.api.types.value import ValueMap, ValueMapSnapshot, value_map, value_map_snapshot
 from profilegraph.domain.affinity import Dimension
 from profilegraph.domain.audience import Filter
 from profilegraph.domain.identifiers import IdentityConfig
@@ -38,6 +39,7 @@ from profilegraph.services import admin
 from profilegraph.services import audiences as audience_service
 from profilegraph.services import tags as tag_service
 from profilegraph.services.clv.audience import value_map as compute_value_map
+from profilegraph.services.clv.snapshots import snapshot_history
 
 __all__ = ["build_query"]
 
@@ -194,6 +196,20 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
                 return audience_of(await audience_service.get_audience(info.context.runtime.store, str(id)))
             except NotFoundError:
                 return None
+
+        @strawberry.field(
+            permission_classes=[CanLookUp],
+            description="The value map's snapshots of the days from `from` to `to` (inclusive), oldest first: "
+            "how customers per stage and tier, the high-value share and predicted CLV moved.",
+        )
+        async def value_map_history(
+            self,
+            info: Info,
+            from_: Annotated[date, strawberry.argument(name="from")],
+            to: date,
+        ) -> list[ValueMapSnapshot]:
+            found = await snapshot_history(info.context.runtime.store, from_, to)
+            return [value_map_snapshot(record) for record in found]
 
         @strawberry.field(permission_classes=[CanLookUp], description="The customer value map.")
         async def value_map(self, info: Info, buckets: list[float], horizon_days: int | None = None) -> ValueMap:

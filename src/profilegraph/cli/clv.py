@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import date, timedelta
 from typing import IO
 
 import click
@@ -15,6 +16,7 @@ from profilegraph.domain.valuation import ClvModel
 from profilegraph.errors import InvalidInputError
 from profilegraph.services import clv as clv_service
 from profilegraph.services.cdnow import cdnow_events
+from profilegraph.services.clv import snapshots
 from profilegraph.services.config import lifecycle_config
 from profilegraph.services.ingest import IngestReport, ingest_events
 from profilegraph.services.runtime import GraphRuntime
@@ -212,6 +214,60 @@ def map_command(buckets: str, horizon_days: int | None, as_of: str | None, as_js
         click.echo(title)
         for name, count in counts.items():
             click.echo(f"  {name:<20} {count:>8,}")
+
+
+@clv.command("snapshot")
+@click.option("--as-of", help="The date the value map describes (YYYY-MM-DD) [default: today].")
+@click.option("--json", "as_json", is_flag=True)
+def snapshot_command(as_of: str | None, as_json: bool) -> None:
+    """Compute the value map and append it, with its date, to the series valueMapHistory serves."""
+    as_of_date = parse_date(as_of)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> snapshots.ValueMapSnapshot:
+        settings = runtime.settings
+        return await snapshots.take_snapshot(
+            runtime.store,
+            horizon_days=settings.clv_horizon_days,
+            lifecycle_config=lifecycle_config(settings),
+            taken_by="cli",
+            as_of=as_of_date,
+        )
+
+    taken = with_graph(action)
+    if as_json:
+        echo_json(asdict(taken))
+        return
+    click.echo(
+        f"value map of {taken.as_of} kept: {taken.customers:,} customers, "
+        f"{taken.high_value_share:.1%} high-value, predicted {taken.predicted_total or 0:,.2f}"
+    )
+
+
+@clv.command("history")
+@click.option("--from", "first", help="First date (YYYY-MM-DD) [default: 90 days ago].")
+@click.option("--to", "last", help="Last date (YYYY-MM-DD) [default: today].")
+@click.option("--json", "as_json", is_flag=True)
+def history_command(first: str | None, last: str | None, as_json: bool) -> None:
+    """The value map's snapshots between two dates, oldest first."""
+    last_date = parse_date(last) or date.today()
+    first_date = parse_date(first) or last_date - timedelta(days=90)
+
+    async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[snapshots.ValueMapSnapshot]:
+        return await snapshots.snapshot_history(runtime.store, first_date, last_date)
+
+    try:
+        found = with_graph(action)
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.message) from exc
+    if as_json:
+        echo_json([asdict(s) for s in found])
+        return
+    for s in found:
+        stages = ", ".join(f"{name} {count:,}" for name, count in s.stages.items())
+        click.echo(
+            f"{s.as_of}  {s.customers:>9,} customers  {s.high_value_share:6.1%} high-value  "
+            f"predicted {s.predicted_total or 0:>14,.2f}  {stages}"
+        )
 
 
 def _bucket_label(low: float | None, high: float | None) -> str:

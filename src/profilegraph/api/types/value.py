@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from profilegraph.services.clv.audience import ValueMap as ValueMapRecord
+from profilegraph.services.clv.snapshots import ValueMapSnapshot as SnapshotRecord
 
-__all__ = ["ValueMap", "value_map"]
+__all__ = ["ValueMap", "ValueMapSnapshot", "value_map", "value_map_snapshot"]
 
 
 @strawberry.type
@@ -42,15 +45,7 @@ def value_map(record: ValueMapRecord) -> ValueMap:
         buyers=record.buyers,
         historic_total=record.historic_total,
         predicted_total=record.predicted_total,
-        histogram=[
-            ValueBucket(
-                from_=_number(bucket["from"]),
-                to=_number(bucket["to"]),
-                count=int(bucket["count"] or 0),
-                value_total=float(bucket["value_total"] or 0.0),
-            )
-            for bucket in record.histogram
-        ],
+        histogram=_buckets(record.histogram),
         stages=[GroupCount(name=name, count=count) for name, count in sorted(record.stages.items())],
         tiers=[GroupCount(name=name, count=count) for name, count in sorted(record.tiers.items())],
         fitted_at=record.fitted_at,
@@ -58,5 +53,52 @@ def value_map(record: ValueMapRecord) -> ValueMap:
     )
 
 
+def _buckets(histogram: list[dict[str, Any]]) -> list[ValueBucket]:
+    return [
+        ValueBucket(
+            from_=_number(bucket["from"]),
+            to=_number(bucket["to"]),
+            count=int(bucket["count"] or 0),
+            value_total=float(bucket["value_total"] or 0.0),
+        )
+        for bucket in histogram
+    ]
+
+
 def _number(value: float | int | None) -> float | None:
     return None if value is None else float(value)
+
+
+@strawberry.type(description="The value map as it stood on a date (`profilegraph clv snapshot`, or the schedule).")
+class ValueMapSnapshot:
+    as_of: str = strawberry.field(description="The date it describes (YYYY-MM-DD).")
+    taken_at: str
+    taken_by: str
+    horizon_days: int
+    customers: int
+    buyers: int
+    historic_total: float
+    predicted_total: float | None
+    high_value_share: float = strawberry.field(description="Customers in the high-value tier, as a share of all.")
+    stages: list[GroupCount]
+    tiers: list[GroupCount]
+    histogram: list[ValueBucket]
+    fitted_at: str | None
+
+
+def value_map_snapshot(record: SnapshotRecord) -> ValueMapSnapshot:
+    return ValueMapSnapshot(
+        as_of=record.as_of,
+        taken_at=record.taken_at,
+        taken_by=record.taken_by,
+        horizon_days=record.horizon_days,
+        customers=record.customers,
+        buyers=record.buyers,
+        historic_total=record.historic_total,
+        predicted_total=record.predicted_total,
+        high_value_share=record.high_value_share,
+        stages=[GroupCount(name=name, count=count) for name, count in record.stages.items()],
+        tiers=[GroupCount(name=name, count=count) for name, count in record.tiers.items()],
+        histogram=_buckets(record.histogram),
+        fitted_at=record.fitted_at,
+    )

@@ -82,6 +82,10 @@ export const VALUE_MAP = `query ValueMap($buckets: [Float!]!) {
   }
 }`;
 
+export const VALUE_HISTORY = `query ValueHistory($from: Date!, $to: Date!) {
+  valueMapHistory(from: $from, to: $to) { asOf customers highValueShare predictedTotal stages { name count } }
+}`;
+
 export const AUDIENCE_OPTIONS = `query AudienceOptions {
   identifierTypes
   tagDefinitions(objectType: USER) { name valueType kind description }

@@ -2,7 +2,7 @@
 
 import { formatNumber, h, replaceChildren } from "./dom.js";
 import { t } from "./i18n.js";
-import { VALUE_MAP } from "./queries.js";
+import { VALUE_HISTORY, VALUE_MAP } from "./queries.js";
 
 const BUCKETS = [0, 50, 100, 250, 500, 1000, 2500, 5000];
 const COLOURS = ["#2f6fb3", "#5a9e6f", "#d9822b", "#8e5bb5", "#c23030", "#9aa5b1"];
@@ -25,6 +25,68 @@ function chart(id, type, labels, values, label) {
     },
   });
   return holder;
+}
+
+// The snapshots of the last year: customers per lifecycle stage, date by date.
+async function historySection(session) {
+  const to = new Date();
+  const from = new Date(to.getTime() - 365 * 24 * 3600 * 1000);
+  const day = (d) => d.toISOString().slice(0, 10);
+  const { valueMapHistory } = await session.data(VALUE_HISTORY, { from: day(from), to: day(to) });
+  const section = h("section", { class: "card wide", id: "value-history" }, h("h2", {}, t("values.history")));
+  if (!valueMapHistory.length) {
+    section.append(h("p", { class: "empty" }, t("values.noHistory")));
+    return section;
+  }
+  const stages = [...new Set(valueMapHistory.flatMap((s) => s.stages.map((g) => g.name)))].sort();
+  const canvas = h("canvas", { id: "history-chart", role: "img", "aria-label": t("values.history") });
+  section.append(h("div", { class: "chart" }, canvas));
+  new window.Chart(canvas, {
+    type: "line",
+    data: {
+      labels: valueMapHistory.map((s) => s.asOf),
+      datasets: stages.map((stage, index) => ({
+        label: stage,
+        data: valueMapHistory.map((s) => s.stages.find((g) => g.name === stage)?.count ?? 0),
+        borderColor: COLOURS[index % COLOURS.length],
+        backgroundColor: COLOURS[index % COLOURS.length],
+      })),
+    },
+    options: { animation: false, responsive: true, maintainAspectRatio: false },
+  });
+  section.append(
+    h(
+      "table",
+      { class: "compact", id: "history-table" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, t("col.when")),
+          h("th", { scope: "col" }, t("values.customers")),
+          h("th", { scope: "col" }, t("values.highValueShare")),
+          h("th", { scope: "col" }, t("values.predictedTotal")),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        valueMapHistory.map((s) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, s.asOf),
+            h("td", { class: "number" }, formatNumber(s.customers, 0)),
+            h("td", { class: "number" }, `${formatNumber(s.highValueShare * 100, 1)} %`),
+            h("td", { class: "number" }, formatNumber(s.predictedTotal)),
+          ),
+        ),
+      ),
+    ),
+  );
+  return section;
 }
 
 function bucketLabel(bucket) {
@@ -137,4 +199,5 @@ export async function renderValues(view, session) {
       ),
     ),
   );
+  view.append(await historySection(session));
 }
