@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import date
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -57,3 +59,22 @@ async def test_snapshots_from_the_command_line_are_served_as_a_series(graph_serv
             headers=bearer(settings.data_dir, "app"),
         ).json()
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_service_takes_snapshots_on_its_schedule(graph_server: TestGraph) -> None:
+    await graph_server.clear()
+    assert _cli(graph_server, "import", str(SAMPLE)).returncode == 0
+    settings = graph_server.settings(value_map_snapshot_hours=24)
+    today = date.today().isoformat()
+    with TestClient(create_app(settings)) as client:
+        series: list[dict[str, object]] = []
+        deadline = time.monotonic() + 60
+        while not series and time.monotonic() < deadline:
+            time.sleep(0.5)
+            answer = client.post(
+                "/graphql",
+                json={"query": HISTORY, "variables": {"from": today, "to": today}},
+                headers=bearer(settings.data_dir, "service"),
+            ).json()
+            series = answer["data"]["valueMapHistory"]
+    assert [(s["asOf"], s["takenBy"]) for s in series] == [(today, "schedule")]
