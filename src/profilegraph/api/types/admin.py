@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import strawberry
@@ -87,10 +88,20 @@ def explanation(info: Info, record: ExplanationRecord) -> Explanation:
 
 
 def _masked_text(info: Info, text: str, keys: tuple[str, ...]) -> str:
-    """A sentence that names identifier keys, with each named as this caller may see it."""
+    """A sentence that names identifier keys, with each named as this caller may see it.
+
+    The keys of the explanation's own steps are replaced whole; any other ``type:value`` the
+    sentence names (the people on a household device, the identifiers a shared one was seen
+    with) is found by its type and masked too.
+    """
     for key in sorted(set(keys), key=len, reverse=True):
         text = text.replace(key, shown_key(info, key))
-    return text
+    return _named_keys(info).sub(lambda m: m.group(0) if "*" in m.group(2) else shown_key(info, m.group(0)), text)
+
+
+def _named_keys(info: Info) -> re.Pattern[str]:
+    types = sorted(info.context.config.identity.types, key=len, reverse=True)
+    return re.compile(rf"(?<![\w:])({'|'.join(map(re.escape, types))}):([^\s,;()]+)")
 
 
 def audit_entry(info: Info, record: AuditRecord) -> AuditEntry:
