@@ -43,7 +43,7 @@ def test_the_schema_is_a_valid_json_schema() -> None:
 
 def test_the_document_has_examples_of_every_event_type_and_of_rejections() -> None:
     types = {json.loads(line)["type"] for line in _examples(rejected=False)}
-    assert types == {"identify", "order", "interaction", "product", "content", "channel"}
+    assert types == {"identify", "order", "interaction", "touch", "product", "content", "channel", "campaign"}
     assert len(_examples(rejected=True)) >= 8
 
 

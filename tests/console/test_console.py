@@ -52,6 +52,7 @@ def test_printed_link_signs_in_once_and_service_finds_a_consumer_by_phone_masked
     assert LI_WEI_PHONE not in page.content()
     assert "liwei@example.com" not in page.content()
     expect(page.locator("#timeline")).to_contain_text("SO-1001-4")
+    expect(page.locator("#timeline")).to_contain_text("Campaign Autumn tea: clicked")
     expect(page.locator("#value")).to_contain_text("ACTIVE")
     # What only admins may do is not offered to customer service.
     expect(page.locator("a[data-route=admin]")).to_have_count(0)
@@ -211,3 +212,30 @@ def test_usable_on_a_tablet_and_at_1280_px(console: Console, open_page: Any) -> 
         expect(page.locator("#graph canvas").first).to_be_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
+
+
+def test_admin_blocks_and_unblocks_an_identifier_with_a_reason(console: Console, open_page: Any) -> None:
+    page = _sign_in(open_page(), console.sign_in_link("admin"))
+    _look_up(page, LI_WEI_PHONE)
+    row = page.locator("#identifiers-table tbody tr", has_text="POS-55001")
+    row.get_by_role("button", name="Block").click()
+    expect(page.locator("#dialog-change")).to_contain_text("never link anything again")
+    page.fill("#dialog-reason", "card reported stolen")
+    page.click("#dialog-confirm")
+    expect(page.locator("#notice")).to_contain_text("pos_card:POS-55001 is now blocked")
+    expect(row).to_have_count(0)  # a blocked identifier belongs to no profile
+
+    page.click("a[data-route=admin]")
+    page.fill("#admin-identifier", "pos_card:POS-55001")
+    page.click("#admin-unblock")
+    page.fill("#dialog-reason", "card found")
+    page.click("#dialog-confirm")
+    expect(page.locator("#notice")).to_contain_text("pos_card:POS-55001 is now active")
+    page.goto(f"{console.url}/console/#/lookup")
+    _look_up(page, LI_WEI_PHONE)
+    expect(row).to_contain_text("active")
+    entries = console.graphql("{ auditLog(first: 5) { edges { node { action reason } } } }")["auditLog"]["edges"]
+    assert [(e["node"]["action"], e["node"]["reason"]) for e in entries[:2]] == [
+        ("unblock", "card found"),
+        ("block", "card reported stolen"),
+    ]

@@ -28,6 +28,7 @@ from profilegraph.services.profiles import (
     InteractionView,
     OrderView,
     PersonView,
+    TouchView,
     ValueInputs,
 )
 from profilegraph.services.runtime import GraphRuntime
@@ -59,6 +60,8 @@ class Loaders:
         self.by_order: DataLoader[str, str | None] = _loader(lambda ids: profiles.one_ids_by_order(store, ids))
         self.order_total: DataLoader[str, int] = _loader(lambda ids: profiles.order_totals(store, ids))
         self.interaction_total: DataLoader[str, int] = _loader(lambda ids: profiles.interaction_totals(store, ids))
+        self.touch_total: DataLoader[str, int] = _loader(lambda ids: profiles.touch_totals(store, ids))
+        self._touches: dict[FactPage, DataLoader[str, list[TouchView]]] = {}
         self._orders: dict[FactPage, DataLoader[str, list[OrderView]]] = {}
         self._interactions: dict[FactPage, DataLoader[str, list[InteractionView]]] = {}
         self.value_inputs: DataLoader[str, ValueInputs] = _loader(lambda ids: profiles.value_inputs(store, ids))
@@ -88,6 +91,11 @@ class Loaders:
         if page not in self._interactions:
             self._interactions[page] = _loader(lambda ids: profiles.interactions(self._store, ids, page))
         return self._interactions[page]
+
+    def touches(self, page: FactPage) -> DataLoader[str, list[TouchView]]:
+        if page not in self._touches:
+            self._touches[page] = _loader(lambda ids: profiles.touches(self._store, ids, page))
+        return self._touches[page]
 
     def catalog(self, kind: ObjectType) -> DataLoader[str, CatalogObject | None]:
         if kind not in self._catalog:

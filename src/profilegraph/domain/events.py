@@ -31,6 +31,7 @@ __all__ = [
     "OrderFact",
     "OrderItem",
     "Rejection",
+    "TouchFact",
     "normalise_timestamp",
     "parse_event",
     "parse_line",
@@ -39,11 +40,13 @@ __all__ = [
 ]
 
 Scalar = str | int | float | bool
-CATALOG_TYPES = {"product": "sku", "content": "content_id", "channel": "code"}
+CATALOG_TYPES = {"product": "sku", "content": "content_id", "channel": "code", "campaign": "campaign_id"}
+# What a campaign touch records, from sending to buying: a funnel, in order.
+TOUCH_ACTIONS = ("sent", "delivered", "opened", "clicked", "converted")
 # One event is a few kilobytes; a line a thousand times that is a mistake or an attack,
 # and the batch it would join must stay far below the graph server's message limit.
 MAX_LINE_BYTES = 1 << 20
-EVENT_TYPES = frozenset({"identify", "order", "interaction", *CATALOG_TYPES})
+EVENT_TYPES = frozenset({"identify", "order", "interaction", "touch", *CATALOG_TYPES})
 _MAX_ID_LENGTH = 200
 # The graph stores integers in 64 bits.
 _INT64 = (-(1 << 63), (1 << 63) - 1)
@@ -101,6 +104,13 @@ class InteractionFact:
 
 
 @dataclass(frozen=True)
+class TouchFact:
+    campaign_id: str
+    action: str  # one of TOUCH_ACTIONS
+    channel: str | None
+
+
+@dataclass(frozen=True)
 class CatalogRecord:
     kind: str  # product | content | channel
     key: str
@@ -117,6 +127,7 @@ class Event:
     attributes: Mapping[str, Scalar] = field(default_factory=dict)
     order: OrderFact | None = None
     interaction: InteractionFact | None = None
+    touch: TouchFact | None = None
     catalog: CatalogRecord | None = None
     dropped: tuple[FieldProblem, ...] = ()  # invalid identifiers left out of the event
 
@@ -318,6 +329,18 @@ def _interaction(raw: object) -> InteractionFact:
     )
 
 
+def _touch(raw: object) -> TouchFact:
+    if not isinstance(raw, Mapping):
+        raise _fail("touch is required for a touch event", "touch", ErrorCode.MISSING_FIELD)
+    campaign_id = _text(raw, "campaign_id", "touch.campaign_id")
+    action = _text(raw, "action", "touch.action")
+    assert campaign_id is not None
+    assert action is not None
+    if action not in TOUCH_ACTIONS:
+        raise _fail(f"touch.action {action!r} is not one of {', '.join(TOUCH_ACTIONS)}", "touch.action")
+    return TouchFact(campaign_id, action, _text(raw, "channel", "touch.channel", required=False))
+
+
 def _catalog(kind: str, raw: Mapping[str, Any], limits: InputLimits) -> CatalogRecord:
     body = raw.get(kind)
     if not isinstance(body, Mapping):
@@ -378,6 +401,7 @@ def parse_event(
         ),
         order=_order(raw.get("order"), limits) if event_type == "order" else None,
         interaction=_interaction(raw.get("interaction")) if event_type == "interaction" else None,
+        touch=_touch(raw.get("touch")) if event_type == "touch" else None,
         dropped=dropped,
     )
 

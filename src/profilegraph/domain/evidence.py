@@ -32,6 +32,7 @@ class BatchRows:
     orders: list[Row] = field(default_factory=list)
     items: list[Row] = field(default_factory=list)
     interactions: list[Row] = field(default_factory=list)
+    touches: list[Row] = field(default_factory=list)
     attributes: list[Row] = field(default_factory=list)
     catalog: dict[str, list[Row]] = field(default_factory=dict)
 
@@ -108,6 +109,9 @@ def _fact_rows(event: Event, keys: Sequence[str], rows: BatchRows) -> None:
     if event.interaction is not None:
         fact = event.interaction
         rows.interactions.append(base | {"kind": fact.kind, "content_id": fact.content_id, "channel": fact.channel})
+    if event.touch is not None:
+        touch = event.touch
+        rows.touches.append(base | {"campaign_id": touch.campaign_id, "action": touch.action, "channel": touch.channel})
     for name, value in event.attributes.items():
         rows.attributes.append(base | {"name": name, "value": value})
     if event.catalog is not None:

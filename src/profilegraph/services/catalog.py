@@ -14,7 +14,7 @@ from profilegraph.store.ports import GraphAccess
 __all__ = ["AUDIENCE_DIMENSION", "CatalogObject", "catalog_objects", "catalog_properties", "reached"]
 
 # A record's key and our own upsert time are not among its properties.
-_NOT_PROPERTIES = frozenset({"sku", "content_id", "code", "updated_at"})
+_NOT_PROPERTIES = frozenset({"sku", "content_id", "code", "campaign_id", "updated_at"})
 
 
 def catalog_properties(raw: dict[str, Any] | None) -> dict[str, Any]:

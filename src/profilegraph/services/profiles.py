@@ -31,12 +31,15 @@ __all__ = [
     "OrderItemView",
     "OrderView",
     "PersonView",
+    "TouchView",
     "ValueInputs",
     "interactions",
     "one_ids_by_order",
     "orders",
     "persons",
     "persons_by_identifier",
+    "touch_totals",
+    "touches",
     "value_inputs",
 ]
 
@@ -195,6 +198,41 @@ async def interactions(store: GraphAccess, one_ids: Sequence[str], page: FactPag
 
 async def order_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
     found = await profile_store.order_counts(store, one_ids)
+    return [found.get(one_id, 0) for one_id in one_ids]
+
+
+@dataclass(frozen=True)
+class TouchView:
+    event_id: str
+    ts: str
+    action: str
+    campaign_id: str
+    campaign: dict[str, Any] | None  # the campaign's catalog properties, if it was recorded
+    channel: str | None
+    source: str | None
+
+
+async def touches(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> list[list[TouchView]]:
+    found = await profile_store.touches_of(store, one_ids, page)
+    return [
+        [
+            TouchView(
+                row["event_id"],
+                row["ts"],
+                row["action"],
+                row["campaign_id"],
+                catalog_properties(row["campaign"]) if row["campaign"] else None,
+                row["channel"],
+                row["source"],
+            )
+            for row in found.get(one_id, ())
+        ]
+        for one_id in one_ids
+    ]
+
+
+async def touch_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
+    found = await profile_store.touch_counts(store, one_ids)
     return [found.get(one_id, 0) for one_id in one_ids]
 
 

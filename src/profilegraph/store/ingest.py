@@ -95,6 +95,21 @@ MERGE (c:Channel {code: r.channel})
 MERGE (x)-[:VIA]->(c)
 """
 
+# A campaign touch hangs off the identifiers that carried it, like an interaction.
+UPSERT_TOUCHES: LiteralString = """
+UNWIND $rows AS r
+MERGE (x:Touch {event_id: r.event_id})
+ON CREATE SET x.ts = r.ts, x.action = r.action, x.campaign_id = r.campaign_id, x.channel = r.channel,
+              x.source = r.source
+WITH x, r
+MERGE (c:Campaign {campaign_id: r.campaign_id})
+MERGE (x)-[:FOR]->(c)
+WITH x, r
+UNWIND r.identifier_keys AS key
+MATCH (i:Identifier {key: key})
+MERGE (x)-[:BY]->(i)
+"""
+
 CREATE_ATTRIBUTES: LiteralString = """
 UNWIND $rows AS r
 CREATE (a:Attribute {event_id: r.event_id, name: r.name, value: r.value, source: r.source, ts: r.ts})
@@ -122,10 +137,17 @@ MERGE (c:Channel {code: r.key})
 SET c += r.properties, c.updated_at = r.ts
 """
 
+UPSERT_CAMPAIGNS: LiteralString = """
+UNWIND $rows AS r
+MERGE (c:Campaign {campaign_id: r.key})
+SET c += r.properties, c.updated_at = r.ts
+"""
+
 _CATALOG_QUERIES: dict[str, LiteralString] = {
     "product": UPSERT_PRODUCTS,
     "content": UPSERT_CONTENT,
     "channel": UPSERT_CHANNELS,
+    "campaign": UPSERT_CAMPAIGNS,
 }
 
 
@@ -145,6 +167,7 @@ async def write_rows(tx: Transaction, rows: BatchRows, *, pending: bool = False)
         (UPSERT_INTERACTIONS, rows.interactions),
         (LINK_INTERACTION_CONTENT, [r for r in rows.interactions if r["content_id"]]),
         (LINK_INTERACTION_CHANNEL, [r for r in rows.interactions if r["channel"]]),
+        (UPSERT_TOUCHES, rows.touches),
         (CREATE_ATTRIBUTES, rows.attributes),
     ]
     steps.extend((_CATALOG_QUERIES[kind], catalog_rows) for kind, catalog_rows in rows.catalog.items())

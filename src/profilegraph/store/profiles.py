@@ -119,6 +119,26 @@ MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interacti
 RETURN one_id, count(DISTINCT x) AS total
 """
 
+TOUCHES_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Touch)
+WITH DISTINCT one_id, x
+WHERE $before_ts IS NULL OR x.ts < $before_ts OR (x.ts = $before_ts AND x.event_id < $before_id)
+WITH one_id, x
+ORDER BY x.ts DESC, x.event_id DESC
+WITH one_id, collect(x)[0..$limit] AS page
+UNWIND page AS x
+OPTIONAL MATCH (x)-[:FOR]->(campaign:Campaign)
+RETURN one_id, x.event_id AS event_id, x.ts AS ts, x.action AS action, x.channel AS channel, x.source AS source,
+       x.campaign_id AS campaign_id, properties(campaign) AS campaign
+"""
+
+TOUCH_COUNTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Touch)
+RETURN one_id, count(DISTINCT x) AS total
+"""
+
 # What the identity filters of an audience read: one row per active OneID.
 PROFILE_ROWS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
@@ -184,6 +204,15 @@ async def interactions_of(store: GraphAccess, one_ids: Sequence[str], page: Fact
 
 async def interaction_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
     return {row["one_id"]: int(row["total"]) for row in await store.query(INTERACTION_COUNTS, one_ids=list(one_ids))}
+
+
+async def touches_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:
+    grouped = _group(await store.query(TOUCHES_OF, one_ids=list(one_ids), **page.params()))
+    return {one_id: _newest_first(rows, "event_id") for one_id, rows in grouped.items()}
+
+
+async def touch_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
+    return {row["one_id"]: int(row["total"]) for row in await store.query(TOUCH_COUNTS, one_ids=list(one_ids))}
 
 
 @dataclass(frozen=True)

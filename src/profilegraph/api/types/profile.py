@@ -33,6 +33,7 @@ from profilegraph.services.profiles import (
     InteractionView,
     OrderView,
     PersonView,
+    TouchView,
     shown_value,
 )
 
@@ -101,6 +102,17 @@ class Interaction:
     content_id: str | None
     content: Any = strawberry.field(graphql_type=JSON | None)
     channel: str | None
+
+
+@strawberry.type(description="One campaign touch: a message sent, delivered, opened, clicked or converted.")
+class Touch:
+    event_id: str
+    at: str
+    action: str = strawberry.field(description="`sent`, `delivered`, `opened`, `clicked` or `converted`.")
+    campaign_id: str
+    campaign: Any = strawberry.field(graphql_type=JSON | None, description="The campaign record's properties.")
+    channel: str | None
+    source: str | None
 
 
 @strawberry.type
@@ -295,6 +307,19 @@ class Profile:
             lambda: info.context.loaders.interaction_total.load(one_id),
         )
 
+    @strawberry.field(description="Campaign touches (sent, delivered, opened, clicked, converted), newest first.")
+    async def touches(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Touch]:
+        page = _fact_page(info, first, after)
+        views: list[TouchView] = await info.context.loaders.touches(page).load(self.person.one_id)
+        one_id = self.person.one_id
+        return connection(
+            views,
+            page.limit - 1,
+            lambda v: (v.ts, v.event_id),
+            _touch,
+            lambda: info.context.loaders.touch_total.load(one_id),
+        )
+
     @strawberry.field(
         permission_classes=[CanAdminister],
         description="Admins: the profile's identifiers, their neighbours and every link, each marked with what "
@@ -344,6 +369,18 @@ def _interaction(view: InteractionView) -> Interaction:
         content_id=view.content_id,
         content=view.content,
         channel=view.channel_code,
+    )
+
+
+def _touch(view: TouchView) -> Touch:
+    return Touch(
+        event_id=view.event_id,
+        at=view.ts,
+        action=view.action,
+        campaign_id=view.campaign_id,
+        campaign=view.campaign,
+        channel=view.channel,
+        source=view.source,
     )
 
 

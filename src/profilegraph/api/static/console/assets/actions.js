@@ -1,5 +1,6 @@
 // Admin actions: each asks for a reason, shows what will change, and reports the typed result.
 
+import { ApiError } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { t } from "./i18n.js";
 import { payloadError, showError, showNotice } from "./notice.js";
@@ -165,6 +166,23 @@ export async function splitAction(session, profile, context) {
   await context.reload();
 }
 
+// Block or unblock an identifier typed as type:value (a blocked one belongs to no profile any more).
+export async function setBlocked(session, typed, unblock, reason) {
+  const input = identifierInput(typed);
+  if (!input) throw new ApiError("INVALID", t("admin.identifierTyped"));
+  const payload = await run(
+    session,
+    unblock ? UNBLOCK : BLOCK,
+    { identifier: input, reason },
+    unblock ? "unblockIdentifier" : "blockIdentifier",
+  );
+  showNotice(
+    "ok",
+    t("admin.done", { what: t("admin.blockDone", { identifier: payload.identifier, status: payload.status }) }),
+  );
+  return payload;
+}
+
 export async function blockAction(session, profile, identifier, context) {
   const unblock = identifier.status === "blocked";
   const shown = `${identifier.type}:${identifier.value}`;
@@ -176,16 +194,6 @@ export async function blockAction(session, profile, identifier, context) {
     validate: () => (masked(identifier) && !identifierInput(typed.value) ? t("admin.identifierTyped") : null),
   });
   if (!answer) return;
-  const input = identifierInput(masked(identifier) ? typed.value : shown);
-  const payload = await run(
-    session,
-    unblock ? UNBLOCK : BLOCK,
-    { identifier: input, reason: answer.reason },
-    unblock ? "unblockIdentifier" : "blockIdentifier",
-  );
-  showNotice(
-    "ok",
-    t("admin.done", { what: t("admin.blockDone", { identifier: payload.identifier, status: payload.status }) }),
-  );
+  await setBlocked(session, masked(identifier) ? typed.value : shown, unblock, answer.reason);
   await context.reload().catch(showError);
 }

@@ -5,7 +5,7 @@ import { formatTime, h, replaceChildren } from "./dom.js";
 import { t } from "./i18n.js";
 import { showError } from "./notice.js";
 import { ADMIN_OVERVIEW } from "./queries.js";
-import { confirmDialog, mergeProfile } from "./actions.js";
+import { confirmDialog, mergeProfile, setBlocked } from "./actions.js";
 
 function rowsTable(id, columns, rows) {
   return h(
@@ -58,8 +58,39 @@ export async function renderAdmin(view, session) {
     b,
     h("button", { type: "submit", class: "primary" }, t("admin.merge")),
   );
+  const identifier = h("input", {
+    id: "admin-identifier",
+    type: "text",
+    autocomplete: "off",
+    placeholder: "pos_card:POS-1",
+  });
+  const blockButton = (unblock) =>
+    h(
+      "button",
+      {
+        type: "button",
+        id: unblock ? "admin-unblock" : "admin-block",
+        onclick: async () => {
+          const answer = await confirmDialog({
+            title: t(unblock ? "admin.unblockTitle" : "admin.blockTitle", { identifier: identifier.value.trim() }),
+            change: t(unblock ? "admin.unblockChange" : "admin.blockChange"),
+          });
+          if (!answer) return;
+          await setBlocked(session, identifier.value, unblock, answer.reason).catch(showError);
+        },
+      },
+      unblock ? t("admin.unblock") : t("admin.block"),
+    );
+  const blockForm = h(
+    "section",
+    { class: "card", id: "admin-blocks" },
+    h("h2", {}, t("admin.blockForm")),
+    h("label", { for: "admin-identifier" }, t("admin.identifierKey")),
+    identifier,
+    h("div", { class: "row" }, blockButton(false), blockButton(true)),
+  );
   const lists = h("div", { class: "grid" });
-  replaceChildren(view, h("h1", {}, t("admin.heading")), mergeForm, lists);
+  replaceChildren(view, h("h1", {}, t("admin.heading")), h("div", { class: "grid" }, mergeForm, blockForm), lists);
   try {
     const data = await session.data(ADMIN_OVERVIEW);
     lists.append(

@@ -179,7 +179,14 @@ function timelineCard(profile) {
     detail: node.contentId || "",
     where: [node.channel, node.source].filter(Boolean).join(" · "),
   }));
-  const entries = [...orders, ...interactions].sort((a, b) => (a.at < b.at ? 1 : -1));
+  const touches = profile.touches.edges.map(({ node }) => ({
+    at: node.at,
+    kind: "touch",
+    title: t("timeline.touch", { action: node.action, campaign: node.campaign?.name || node.campaignId }),
+    detail: node.campaignId,
+    where: [node.channel, node.source].filter(Boolean).join(" · "),
+  }));
+  const entries = [...orders, ...interactions, ...touches].sort((a, b) => (a.at < b.at ? 1 : -1));
   const items = entries.map((entry) =>
     h(
       "li",
@@ -192,7 +199,7 @@ function timelineCard(profile) {
   );
   const counts = t("timeline.more", {
     shown: entries.length,
-    total: profile.orders.totalCount + profile.interactions.totalCount,
+    total: profile.orders.totalCount + profile.interactions.totalCount + profile.touches.totalCount,
   });
   return card(
     "timeline",

@@ -19,6 +19,7 @@ export const PROFILE = `query Profile($oneId: ID!) {
     affinities(first: 8) { dimension value score evidence lastAt }
     orders(first: 20) { totalCount edges { node { orderId at amount currency channel source items { sku quantity price } } } }
     interactions(first: 20) { totalCount edges { node { eventId at kind source contentId channel } } }
+    touches(first: 20) { totalCount edges { node { eventId at action campaignId campaign channel source } } }
     households { householdId members devices }
     clv {
       historic pAlive fittedAt
