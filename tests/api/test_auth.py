@@ -19,6 +19,7 @@ from profilegraph.app import create_app
 from profilegraph.domain.access import Role
 from profilegraph.errors import ConfigurationError
 from profilegraph.services.credentials import DEV_SECRET_FILE, create_api_key, issue_token, revoke_api_key
+from profilegraph.services.sign_in import issue_sign_in_ticket
 from profilegraph.settings import load_settings
 from profilegraph.store.bolt import GraphStore
 from tests.api.client import Api
@@ -160,3 +161,19 @@ def test_production_refuses_to_start_without_real_token_keys(monkeypatch: pytest
     monkeypatch.setenv("PROFILEGRAPH_JWT_SECRET", "a-long-random-secret-from-the-vault-0123456789")
     settings = load_settings()
     assert settings.introspection_enabled is False
+
+
+def test_console_sign_in_links_are_off_where_tokens_come_from_public_keys(
+    graph_server: TestGraph, rsa_keys: tuple[rsa.RSAPrivateKey, Path, Path]
+) -> None:
+    _, pem, _ = rsa_keys
+    settings = graph_server.settings(jwt_public_keys=pem)
+    # A ticket signed with the development secret of the same data directory is no key here.
+    ticket = issue_sign_in_ticket(graph_server.settings(), Role.SERVICE, subject="agent")
+    with TestClient(create_app(settings)) as client:
+        refused = client.post("/console/sign-in", json={"ticket": ticket})
+        assert refused.status_code == 401
+        assert "paste one instead" in refused.json()["error"]["message"]
+        assert client.get("/console/").status_code == 200  # the page still serves, asking for a token
+    with pytest.raises(ConfigurationError, match="public keys"):
+        issue_sign_in_ticket(settings, Role.SERVICE, subject="agent")
