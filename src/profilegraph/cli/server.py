@@ -53,6 +53,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         "log_level": "info",
         "access_log": False,
     }
+    address = f"http://{options['host']}:{options['port']}"
+    hint = f"profilegraph console-link --role service --url {address}" if settings.environment == "development" else ""
+    click.echo(f"console: {address}/console/" + (f" (sign in with `{hint}`)" if hint else ""), err=True)
     if workers == 1:
         uvicorn.run(create_app(settings), lifespan="on", **options)  # type: ignore[arg-type]
         return
