@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from profilegraph.api.context import Info
 from profilegraph.api.permissions import CanAdminister
@@ -40,6 +42,9 @@ from profilegraph.services.profiles import (
 __all__ = ["MAX_HORIZON_DAYS", "LifecycleStage", "Profile", "ValueTier", "profile_of"]
 
 MAX_HORIZON_DAYS = 3650
+
+V = TypeVar("V")  # a fact as the profile service reads it
+N = TypeVar("N")  # the fact as the API serves it
 
 LifecycleStage = strawberry.enum(Stage, name="LifecycleStage")
 ValueTier = strawberry.enum(Tier, name="ValueTier")
@@ -179,6 +184,30 @@ def _fact_page(info: Info, first: int, after: str | None) -> FactPage:
     return FactPage(size + 1, *(cursor or (None, None)))
 
 
+async def _facts(
+    info: Info,
+    first: int,
+    after: str | None,
+    one_id: str,
+    page_loader: Callable[[FactPage], DataLoader[str, list[V]]],
+    total_loader: DataLoader[str, int],
+    cursor_of: Callable[[V], tuple[str, str]],
+    node_of: Callable[[V], N],
+) -> Connection[N]:
+    """A page of one profile's facts (orders, interactions, touches), newest first, with its total."""
+    page = _fact_page(info, first, after)
+    views = await page_loader(page).load(one_id)
+    return connection(views, page.limit - 1, cursor_of, node_of, lambda: total_loader.load(one_id))
+
+
+def _order_cursor(view: OrderView) -> tuple[str, str]:
+    return (view.ts, view.order_id)
+
+
+def _event_cursor(view: InteractionView | TouchView) -> tuple[str, str]:
+    return (view.ts, view.event_id)
+
+
 def _rfm(score: RfmScore | None) -> Rfm | None:
     if score is None:
         return None
@@ -283,41 +312,44 @@ class Profile:
 
     @strawberry.field(description="Orders, newest first.")
     async def orders(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Order]:
-        page = _fact_page(info, first, after)
-        views: list[OrderView] = await info.context.loaders.orders(page).load(self.person.one_id)
-        one_id = self.person.one_id
-        return connection(
-            views,
-            page.limit - 1,
-            lambda v: (v.ts, v.order_id),
+        loaders = info.context.loaders
+        return await _facts(
+            info,
+            first,
+            after,
+            self.person.one_id,
+            loaders.orders,
+            loaders.order_total,
+            _order_cursor,
             _order,
-            lambda: info.context.loaders.order_total.load(one_id),
         )
 
     @strawberry.field(description="Interactions (views, clicks, visits), newest first.")
     async def interactions(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Interaction]:
-        page = _fact_page(info, first, after)
-        views: list[InteractionView] = await info.context.loaders.interactions(page).load(self.person.one_id)
-        one_id = self.person.one_id
-        return connection(
-            views,
-            page.limit - 1,
-            lambda v: (v.ts, v.event_id),
+        loaders = info.context.loaders
+        return await _facts(
+            info,
+            first,
+            after,
+            self.person.one_id,
+            loaders.interactions,
+            loaders.interaction_total,
+            _event_cursor,
             _interaction,
-            lambda: info.context.loaders.interaction_total.load(one_id),
         )
 
     @strawberry.field(description="Campaign touches (sent, delivered, opened, clicked, converted), newest first.")
     async def touches(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Touch]:
-        page = _fact_page(info, first, after)
-        views: list[TouchView] = await info.context.loaders.touches(page).load(self.person.one_id)
-        one_id = self.person.one_id
-        return connection(
-            views,
-            page.limit - 1,
-            lambda v: (v.ts, v.event_id),
+        loaders = info.context.loaders
+        return await _facts(
+            info,
+            first,
+            after,
+            self.person.one_id,
+            loaders.touches,
+            loaders.touch_total,
+            _event_cursor,
             _touch,
-            lambda: info.context.loaders.touch_total.load(one_id),
         )
 
     @strawberry.field(
