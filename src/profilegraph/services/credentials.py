@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "issue_token",
     "list_api_keys",
     "revoke_api_key",
+    "sign_claims",
     "signing_secret",
 ]
 
@@ -103,14 +104,30 @@ def issue_token(
     hours: float = DEFAULT_TOKEN_HOURS,
 ) -> str:
     """A token signed with the configured HS256 secret, or the development secret."""
+    return sign_claims(settings, role, subject=subject, scopes=scopes, lifetime=timedelta(hours=hours))
+
+
+def sign_claims(
+    settings: Settings,
+    role: Role,
+    *,
+    subject: str,
+    scopes: Iterable[str],
+    lifetime: timedelta,
+    audience: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """A JWT for ``subject`` with ``role`` and ``scopes``, for ``audience`` (the API's by default),
+    signed as tokens are signed here; unknown scopes are refused before anything is signed."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": subject,
         "role": str(role),
         "scope": " ".join(_checked_scopes(scopes)),
-        "aud": settings.jwt_audience,
+        "aud": audience or settings.jwt_audience,
         "iat": now,
-        "exp": now + timedelta(hours=hours),
+        "exp": now + lifetime,
+        **(extra or {}),
     }
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer

@@ -17,7 +17,8 @@ from profilegraph.store.resolution import load_component, load_memberships
 __all__ = ["explain_nodes", "profile_graph"]
 
 
-async def _graph(tx: Transaction, config: IdentityConfig, profile_keys: Collection[str]) -> IdentityGraph:
+async def _drawing(tx: Transaction, config: IdentityConfig, profile_keys: Collection[str]) -> IdentityGraph:
+    """The nodes and links as resolution sees them: enough to name the nodes by position."""
     evidence, _ = await load_component(tx, sorted(profile_keys), None)
     resolution = resolve(evidence, config)
     # A shared or household identifier is not walked through, yet its links (to the other
@@ -27,7 +28,11 @@ async def _graph(tx: Transaction, config: IdentityConfig, profile_keys: Collecti
     ]
     if unwalked:
         evidence = _with_links(evidence, await admin_store.direct_links(tx, unwalked, MAX_NODES))
-    drawn = identity_graph(evidence, resolution, {}, profile_keys)
+    return identity_graph(evidence, resolution, {}, profile_keys)
+
+
+async def _graph(tx: Transaction, config: IdentityConfig, profile_keys: Collection[str]) -> IdentityGraph:
+    drawn = await _drawing(tx, config, profile_keys)
     keys = [node.key for node in drawn.nodes]
     state = await load_memberships(tx, keys)
     # Resolution reads only what it decides on; the drawing shows each link's whole evidence.
@@ -76,7 +81,12 @@ async def explain_nodes(
     A drawing names its nodes by position, so a caller who may only see masked values can
     still ask why two of them are (or are not) one person.
     """
-    drawn = await profile_graph(store, config, profile_keys)
+
+    # Positions depend on the nodes alone: their owners and each link's whole evidence are not read.
+    async def work(tx: Transaction) -> IdentityGraph:
+        return await _drawing(tx, config, profile_keys)
+
+    drawn = await store.read(work)
     if not (0 <= a < len(drawn.nodes) and 0 <= b < len(drawn.nodes)):
         return None
     return await explain_link(store, config, drawn.nodes[a].key, drawn.nodes[b].key)

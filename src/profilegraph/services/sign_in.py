@@ -19,7 +19,7 @@ import jwt
 
 from profilegraph.domain.access import Role
 from profilegraph.errors import AuthenticationError, ConfigurationError, InvalidInputError
-from profilegraph.services.credentials import issue_token, signing_secret
+from profilegraph.services.credentials import issue_token, sign_claims, signing_secret
 from profilegraph.settings import Settings
 from profilegraph.store import sign_in as sign_in_store
 from profilegraph.store.ports import GraphAccess
@@ -47,22 +47,15 @@ def issue_sign_in_ticket(
     """A ticket that signs one browser in as ``subject`` with ``role`` and ``scopes``."""
     if minutes <= 0 or session_hours <= 0:
         raise InvalidInputError("a sign-in link needs a positive lifetime and session length", field="minutes")
-    now = datetime.now(UTC)
-    claims = {
-        "sub": subject,
-        "role": str(role),
-        "scope": " ".join(sorted(set(scopes))),
-        "aud": _ticket_audience(settings),
-        "iat": now,
-        "exp": now + timedelta(minutes=minutes),
-        "jti": secrets.token_urlsafe(18),
-        "session_hours": session_hours,
-    }
-    if settings.jwt_issuer:
-        claims["iss"] = settings.jwt_issuer
-    # Validates role and scopes the same way a token does before anything is signed.
-    issue_token(settings, role, subject=subject, scopes=scopes, hours=session_hours)
-    return jwt.encode(claims, signing_secret(settings), algorithm="HS256")
+    return sign_claims(
+        settings,
+        role,
+        subject=subject,
+        scopes=scopes,
+        lifetime=timedelta(minutes=minutes),
+        audience=_ticket_audience(settings),
+        extra={"jti": secrets.token_urlsafe(18), "session_hours": session_hours},
+    )
 
 
 @dataclass(frozen=True)
