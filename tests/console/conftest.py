@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from profilegraph.domain.access import Role
 from profilegraph.services.credentials import issue_token
 from profilegraph.services.sign_in import issue_sign_in_ticket
 from profilegraph.settings import Settings
+from profilegraph.store.process import free_loopback_port
 from tests.conftest import TestGraph
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -47,12 +47,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -114,7 +108,7 @@ class Console:
 @pytest.fixture(scope="module")
 def console_service(graph_server: TestGraph) -> Iterator[Console]:
     settings = graph_server.settings(api_key_cache_seconds=0)
-    port = _free_port()
+    port = free_loopback_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="console-service", daemon=True)
     thread.start()

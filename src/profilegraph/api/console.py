@@ -54,9 +54,12 @@ class _SecuredFiles(StaticFiles):
         await super().__call__(scope, receive, secured)  # type: ignore[arg-type]
 
 
+async def to_console_page(request: Request) -> Response:
+    # The page's relative asset addresses resolve under /console/.
+    return RedirectResponse("/console/", status_code=308)
+
+
 async def console_page(request: Request) -> Response:
-    if request.url.path == "/console":  # relative asset addresses resolve under /console/
-        return RedirectResponse("/console/", status_code=308)
     return FileResponse(CONSOLE_DIR / "index.html", headers={**SECURITY_HEADERS, "cache-control": "no-cache"})
 
 
@@ -99,7 +102,7 @@ def sign_in_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
 
 def console_routes(settings: Settings) -> list[BaseRoute]:
     return [
-        Route("/console", console_page),
+        Route("/console", to_console_page),
         Route("/console/", console_page),
         Route("/console/sign-in", sign_in_endpoint(settings), methods=["POST"]),
         Mount("/console/assets", app=_SecuredFiles(directory=CONSOLE_DIR / "assets"), name="console-assets"),

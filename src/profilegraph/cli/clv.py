@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import IO
 
 import click
@@ -17,6 +17,7 @@ from profilegraph.errors import InvalidInputError
 from profilegraph.services import clv as clv_service
 from profilegraph.services.cdnow import cdnow_events
 from profilegraph.services.clv import snapshots
+from profilegraph.services.clv._common import today
 from profilegraph.services.config import lifecycle_config
 from profilegraph.services.ingest import IngestReport, ingest_events
 from profilegraph.services.runtime import GraphRuntime
@@ -249,7 +250,7 @@ def snapshot_command(as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def history_command(first: str | None, last: str | None, as_json: bool) -> None:
     """The value map's snapshots between two dates, oldest first."""
-    last_date = parse_date(last) or date.today()
+    last_date = parse_date(last) or today()
     first_date = parse_date(first) or last_date - timedelta(days=90)
 
     async def action(runtime: GraphRuntime, config: IdentityConfig) -> list[snapshots.ValueMapSnapshot]:
