@@ -101,6 +101,7 @@ class InteractionFact:
     kind: str
     content_id: str | None
     channel: str | None
+    sku: str | None = None  # the product it was about (a product page view, an add to cart)
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,7 @@ def _interaction(raw: object) -> InteractionFact:
         kind=kind,
         content_id=_text(raw, "content_id", "interaction.content_id", required=False),
         channel=_text(raw, "channel", "interaction.channel", required=False),
+        sku=_text(raw, "sku", "interaction.sku", required=False),
     )
 
 

@@ -108,7 +108,9 @@ def _fact_rows(event: Event, keys: Sequence[str], rows: BatchRows) -> None:
         )
     if event.interaction is not None:
         fact = event.interaction
-        rows.interactions.append(base | {"kind": fact.kind, "content_id": fact.content_id, "channel": fact.channel})
+        rows.interactions.append(
+            base | {"kind": fact.kind, "content_id": fact.content_id, "channel": fact.channel, "sku": fact.sku}
+        )
     if event.touch is not None:
         touch = event.touch
         rows.touches.append(base | {"campaign_id": touch.campaign_id, "action": touch.action, "channel": touch.channel})

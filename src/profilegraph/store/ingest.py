@@ -88,6 +88,13 @@ MERGE (c:Content {content_id: r.content_id})
 MERGE (x)-[:ON]->(c)
 """
 
+LINK_INTERACTION_PRODUCT: LiteralString = """
+UNWIND $rows AS r
+MATCH (x:Interaction {event_id: r.event_id})
+MERGE (p:Product {sku: r.sku})
+MERGE (x)-[:ON]->(p)
+"""
+
 LINK_INTERACTION_CHANNEL: LiteralString = """
 UNWIND $rows AS r
 MATCH (x:Interaction {event_id: r.event_id})
@@ -166,6 +173,7 @@ async def write_rows(tx: Transaction, rows: BatchRows, *, pending: bool = False)
         (UPSERT_ORDER_ITEMS, rows.items),
         (UPSERT_INTERACTIONS, rows.interactions),
         (LINK_INTERACTION_CONTENT, [r for r in rows.interactions if r["content_id"]]),
+        (LINK_INTERACTION_PRODUCT, [r for r in rows.interactions if r["sku"]]),
         (LINK_INTERACTION_CHANNEL, [r for r in rows.interactions if r["channel"]]),
         (UPSERT_TOUCHES, rows.touches),
         (CREATE_ATTRIBUTES, rows.attributes),
