@@ -56,6 +56,23 @@ class Settings(BaseSettings):
     lifecycle_high_value_top_percent: float = Field(default=20.0, gt=0, lt=100)
     lifecycle_growable_p_alive: float = Field(default=0.5, ge=0, le=1)
 
+    # Churn signals, shipped as rule tags (docs/diagnosis.md).
+    churn_silent_days: int = Field(default=45, ge=1)
+    churn_unresponsive_campaigns: int = Field(default=3, ge=1)
+    churn_fading_drop_percent: float = Field(default=50.0, gt=0, le=100)
+    churn_fading_window_days: int = Field(default=30, ge=1)
+    churn_featured_tag: str = Field(default="featured", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    # High-value sub-types: quantiles of orders and average order value among high-value customers.
+    high_value_frequency_quantile: float = Field(default=0.5, gt=0, lt=1)
+    high_value_ticket_quantile: float = Field(default=0.5, gt=0, lt=1)
+    # Intent of potential customers: interaction kind -> weight (JSON; merged over the defaults),
+    # channel -> weight, the half-life of a signal, and the cuts of the high and medium levels.
+    intent_kind_weights: dict[str, float] = Field(default_factory=dict)
+    intent_channel_weights: dict[str, float] = Field(default_factory=dict)
+    intent_half_life_days: float = Field(default=14.0, gt=0)
+    intent_high: float = Field(default=0.7, gt=0, lt=1)
+    intent_medium: float = Field(default=0.3, gt=0, lt=1)
+
     # Affinity evidence loses half its weight every this many days.
     affinity_half_life_days: float = Field(default=90.0, gt=0)
     # Attribute -> its sources, best first (JSON: {"gender": ["crm", "pos"]}); others: most recent wins.
@@ -97,6 +114,14 @@ class Settings(BaseSettings):
                 "PROFILEGRAPH_JWT_PUBLIC_KEYS or PROFILEGRAPH_JWT_JWKS_FILE (RS256); the generated "
                 "development secret is for development only"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _intent_levels_in_order(self) -> Settings:
+        if self.intent_medium >= self.intent_high:
+            raise ValueError("PROFILEGRAPH_INTENT_MEDIUM must be below PROFILEGRAPH_INTENT_HIGH")
+        if any(w < 0 for w in (*self.intent_kind_weights.values(), *self.intent_channel_weights.values())):
+            raise ValueError("intent weights must not be negative")
         return self
 
     @property

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from profilegraph.domain.affinity import Dimension, Evidence, affinities, evidence_weight
-from profilegraph.domain.features import Scores, UserFacts, user_features
+from profilegraph.domain.features import InteractionRow, Scores, UserFacts, user_features
 from profilegraph.domain.rules import EvaluationError, compile_rule, evaluation_order, tag_references
 from profilegraph.domain.survivorship import SurvivorshipRules, surviving
 from profilegraph.domain.tags import (
@@ -173,7 +173,7 @@ def test_user_features_count_orders_and_interactions_in_windows_from_the_as_of_d
             ("2025-12-01T10:00:00Z", 30.0, "pos"),  # 90 days: outside the 90-day window
             ("2026-03-05T10:00:00Z", 999.0, "pos"),  # after as-of: not counted
         ],
-        interactions=[("2026-02-27T00:00:00Z", "miniapp")],
+        interactions=[InteractionRow("2026-02-27T00:00:00Z", "miniapp")],
         identifier_types={"phone"},
         sources={"app"},
         last_seen="2026-02-27T00:00:00Z",

@@ -9,6 +9,7 @@ import click
 from profilegraph import __version__
 from profilegraph.cli import access, identity, server
 from profilegraph.cli.clv import clv
+from profilegraph.cli.diagnosis import models, segments
 from profilegraph.cli.tags import tags
 
 __all__ = ["main"]
@@ -44,5 +45,7 @@ for command in (
     identity.conflicts_command,
     clv,
     tags,
+    models,
+    segments,
 ):
     main.add_command(command)

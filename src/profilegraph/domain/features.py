@@ -9,11 +9,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from profilegraph.domain.rules import WINDOWS
 
-__all__ = ["CatalogFacts", "Scores", "UserFacts", "catalog_features", "user_features"]
+__all__ = [
+    "RESPONSES",
+    "CatalogFacts",
+    "InteractionRow",
+    "Scores",
+    "TouchRow",
+    "UserFacts",
+    "catalog_features",
+    "unanswered_campaigns",
+    "user_features",
+]
+
+# The touch actions that show a consumer answered a campaign (sent and delivered do not).
+RESPONSES = frozenset({"opened", "clicked", "converted"})
 
 
 @dataclass(frozen=True)
@@ -27,10 +40,25 @@ class Scores:
     tier: str = "low_activity"
 
 
+class InteractionRow(NamedTuple):
+    ts: str
+    channel: str | None
+    kind: str | None = None
+    sku: str | None = None  # the product it was about
+
+
+class TouchRow(NamedTuple):
+    ts: str
+    campaign_id: str
+    action: str
+
+
 @dataclass
 class UserFacts:
     orders: list[tuple[str, float, str | None]] = field(default_factory=list)  # (ts, amount, channel)
-    interactions: list[tuple[str, str | None]] = field(default_factory=list)  # (ts, channel)
+    interactions: list[InteractionRow] = field(default_factory=list)
+    touches: list[TouchRow] = field(default_factory=list)
+    featured_skus: frozenset[str] = frozenset()  # products that hold the featured tag
     identifier_types: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
     last_seen: str | None = None
@@ -42,23 +70,58 @@ def _days_between(ts: str, as_of: date) -> int:
     return (as_of - date.fromisoformat(ts[:10])).days
 
 
-def user_features(facts: UserFacts, scores: Scores, as_of: date) -> dict[str, Any]:
+def unanswered_campaigns(touches: list[TouchRow]) -> int:
+    """How many of the consumer's newest campaigns in a row got no open, click or conversion.
+
+    Campaigns are ordered by the first touch each reached the consumer with; a campaign
+    counts as answered whenever its response came.
+    """
+    first_touch: dict[str, str] = {}
+    answered: set[str] = set()
+    for touch in touches:
+        first_touch[touch.campaign_id] = min(first_touch.get(touch.campaign_id, touch.ts), touch.ts)
+        if touch.action in RESPONSES:
+            answered.add(touch.campaign_id)
+    run = 0
+    for campaign in sorted(first_touch, key=lambda c: (first_touch[c], c), reverse=True):
+        if campaign in answered:
+            break
+        run += 1
+    return run
+
+
+def user_features(facts: UserFacts, scores: Scores, as_of: date, interest_window_days: int = 30) -> dict[str, Any]:
     """The user-rule variables; a fact after ``as_of`` is not counted.
 
     ``days_since_*`` is -1 when there is no such fact, so ``days_since_order > 45`` holds
-    only for consumers who did order once.
+    only for consumers who did order once. ``featured_views_recent`` and
+    ``featured_views_previous`` count interactions with featured products in the last
+    ``interest_window_days`` and in the window before it.
     """
     order_days = [(_days_between(ts, as_of), amount) for ts, amount, _ in facts.orders]
     order_days = [(days, amount) for days, amount in order_days if days >= 0]
-    interaction_days = [d for d in (_days_between(ts, as_of) for ts, _ in facts.interactions) if d >= 0]
+    interactions = [(days, row) for row in facts.interactions if (days := _days_between(row.ts, as_of)) >= 0]
+    interaction_days = [days for days, _ in interactions]
+    touches = [touch for touch in facts.touches if _days_between(touch.ts, as_of) >= 0]
+    featured_days = [days for days, row in interactions if row.sku is not None and row.sku in facts.featured_skus]
+    window = interest_window_days
+    active_days = [d for d, _ in order_days] + interaction_days
     features: dict[str, Any] = {
         "orders": len(order_days),
         "amount": float(sum(amount for _, amount in order_days)),
         "interactions": len(interaction_days),
         "days_since_order": min((d for d, _ in order_days), default=-1),
+        "days_since_first_order": max((d for d, _ in order_days), default=-1),
         "days_since_interaction": min(interaction_days, default=-1),
+        "days_since_active": min(active_days, default=-1),
         "days_since_seen": _days_between(facts.last_seen, as_of) if facts.last_seen else -1,
-        "channels": sorted({c for _, _, c in facts.orders if c} | {c for _, c in facts.interactions if c}),
+        "touches": len(touches),
+        "campaigns": len({t.campaign_id for t in touches}),
+        "campaigns_answered": len({t.campaign_id for t in touches if t.action in RESPONSES}),
+        "campaigns_unanswered": unanswered_campaigns(touches),
+        "featured_views_recent": sum(1 for d in featured_days if d < window),
+        "featured_views_previous": sum(1 for d in featured_days if window <= d < 2 * window),
+        "channels": sorted({c for _, _, c in facts.orders if c} | {r.channel for _, r in interactions if r.channel}),
         "sources": sorted(facts.sources),
         "identifier_types": sorted(facts.identifier_types),
         "attributes": dict(facts.attributes),

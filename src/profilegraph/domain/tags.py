@@ -71,6 +71,7 @@ class TagDefinition:
     ttl_seconds: int | None = None  # a value expires this long after it was set
     expression: str | None = None  # rule and event tags
     created_at: str = ""
+    shipped: bool = False  # written by profilegraph from its settings, not by an admin
 
     @property
     def key(self) -> str:

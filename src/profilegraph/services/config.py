@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 
+from profilegraph.domain.diagnosis.intent import DEFAULT_KIND_WEIGHTS, IntentConfig
+from profilegraph.domain.diagnosis.shipped import ChurnSignalConfig
+from profilegraph.domain.diagnosis.subtypes import SubtypeConfig
 from profilegraph.domain.events import InputLimits
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.lifecycle import LifecycleConfig
 from profilegraph.domain.survivorship import SurvivorshipRules
 from profilegraph.errors import ConfigurationError, InvalidInputError
+from profilegraph.services.diagnosis.scoring import DiagnosisContext
 from profilegraph.services.tags import TagContext
 from profilegraph.settings import Settings
 
-__all__ = ["identity_config", "input_limits", "lifecycle_config", "survivorship_rules", "tag_context"]
+__all__ = [
+    "churn_signal_config",
+    "diagnosis_context",
+    "identity_config",
+    "input_limits",
+    "intent_config",
+    "lifecycle_config",
+    "subtype_config",
+    "survivorship_rules",
+    "tag_context",
+]
 
 
 def identity_config(settings: Settings) -> IdentityConfig:
@@ -57,5 +71,38 @@ def survivorship_rules(settings: Settings) -> SurvivorshipRules:
     return SurvivorshipRules(settings.attribute_source_priority)
 
 
+def churn_signal_config(settings: Settings) -> ChurnSignalConfig:
+    return ChurnSignalConfig(
+        silent_days=settings.churn_silent_days,
+        unresponsive_campaigns=settings.churn_unresponsive_campaigns,
+        fading_drop_percent=settings.churn_fading_drop_percent,
+        fading_window_days=settings.churn_fading_window_days,
+        featured_tag=settings.churn_featured_tag,
+    )
+
+
+def subtype_config(settings: Settings) -> SubtypeConfig:
+    return SubtypeConfig(settings.high_value_frequency_quantile, settings.high_value_ticket_quantile)
+
+
+def intent_config(settings: Settings) -> IntentConfig:
+    return IntentConfig(
+        half_life_days=settings.intent_half_life_days,
+        kind_weights={**DEFAULT_KIND_WEIGHTS, **{k.lower(): w for k, w in settings.intent_kind_weights.items()}},
+        channel_weights=dict(settings.intent_channel_weights),
+        high=settings.intent_high,
+        medium=settings.intent_medium,
+    )
+
+
 def tag_context(settings: Settings) -> TagContext:
-    return TagContext(settings.clv_horizon_days, lifecycle_config(settings), survivorship_rules(settings))
+    return TagContext(
+        horizon_days=settings.clv_horizon_days,
+        lifecycle=lifecycle_config(settings),
+        survivorship=survivorship_rules(settings),
+        signals=churn_signal_config(settings),
+    )
+
+
+def diagnosis_context(settings: Settings) -> DiagnosisContext:
+    return DiagnosisContext(tag_context(settings), subtype_config(settings), intent_config(settings))

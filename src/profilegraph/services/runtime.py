@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+from profilegraph.domain.diagnosis.shipped import shipped_definitions
 from profilegraph.errors import DataDirectoryInUseError, GraphUnavailableError, ProfileGraphError
+from profilegraph.services.config import churn_signal_config
+from profilegraph.services.tags import ensure_shipped_tags
 from profilegraph.settings import Settings
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer, bolt_answers, running_server
@@ -102,6 +105,11 @@ def _configured_endpoint(settings: Settings) -> BoltEndpoint:
     return BoltEndpoint(settings.neo4j_uri, settings.neo4j_user, password, settings.neo4j_database)
 
 
+async def _define_shipped_tags(store: GraphStore, settings: Settings) -> None:
+    for definition in await ensure_shipped_tags(store, shipped_definitions(churn_signal_config(settings), "")):
+        log.info("defined the shipped tag %s", definition.key)
+
+
 @asynccontextmanager
 async def open_graph(settings: Settings, *, migrate: bool = True) -> AsyncIterator[GraphRuntime]:
     """Connect to the configured graph, or to the embedded server of the data directory.
@@ -133,6 +141,7 @@ async def open_graph(settings: Settings, *, migrate: bool = True) -> AsyncIterat
             if migrate:
                 for migration in await apply_migrations(store):
                     log.info("applied schema migration %04d_%s", migration.version, migration.name)
+                await _define_shipped_tags(store, settings)
             yield runtime
         finally:
             await store.close()

@@ -11,13 +11,22 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any
 
+from profilegraph.domain.diagnosis.shipped import ChurnSignalConfig
 from profilegraph.domain.events import Event, normalise_timestamp
-from profilegraph.domain.features import CatalogFacts, Scores, UserFacts, catalog_features, user_features
+from profilegraph.domain.features import (
+    CatalogFacts,
+    InteractionRow,
+    Scores,
+    TouchRow,
+    UserFacts,
+    catalog_features,
+    user_features,
+)
 from profilegraph.domain.lifecycle import LifecycleConfig
 from profilegraph.domain.rules import CompiledRule, EvaluationError, bind, compile_rule, evaluation_order
 from profilegraph.domain.survivorship import SurvivorshipRules, surviving
@@ -55,12 +64,17 @@ __all__ = [
     "catalog_tags",
     "define_tag",
     "delete_tag",
+    "ensure_shipped_tags",
     "event_tag_rows",
     "ingest_rules",
     "recompute",
     "refresh_touched",
+    "rule_values",
+    "rules_of",
+    "scores_of",
     "set_tags",
     "tag_definitions",
+    "user_facts_of",
     "user_tags",
     "value_key",
     "write_event_tags",
@@ -77,6 +91,7 @@ class TagContext:
     horizon_days: int
     lifecycle: LifecycleConfig
     survivorship: SurvivorshipRules
+    signals: ChurnSignalConfig = field(default_factory=ChurnSignalConfig)
 
 
 def value_key(tag_key: str, holder: str, object_id: str) -> str:
@@ -93,6 +108,7 @@ def _definition(row: Record) -> TagDefinition:
         ttl_seconds=row.get("ttl_seconds"),
         expression=row.get("expression"),
         created_at=row.get("created_at") or "",
+        shipped=bool(row.get("shipped")),
     )
 
 
@@ -112,7 +128,7 @@ class IngestRules:
 async def ingest_rules(store: GraphAccess) -> IngestRules:
     """Read with each call or import (one small query), so a definition is in force at once everywhere."""
     found = await tag_definitions(store)
-    return IngestRules([compile_rule(d) for d in found if d.kind is TagKind.EVENT], _rules(found, ObjectType.USER))
+    return IngestRules([compile_rule(d) for d in found if d.kind is TagKind.EVENT], rules_of(found, ObjectType.USER))
 
 
 async def define_tag(
@@ -126,8 +142,13 @@ async def define_tag(
     ttl_seconds: int | None = None,
     expression: str | None = None,
     actor: str,
+    shipped: bool = False,
 ) -> TagDefinition:
-    """Create a tag, or change the description, TTL or expression of one; its type and kind stay."""
+    """Create a tag, or change the description, TTL or expression of one; its type and kind stay.
+
+    ``shipped`` marks a definition profilegraph wrote from its settings; any other
+    definition of the same tag makes it the admin's (see ``ensure_shipped_tags``).
+    """
     now = utc_now()
     candidate = define(
         name=name,
@@ -161,6 +182,7 @@ async def define_tag(
             "description": description,
             "ttl_seconds": ttl_seconds,
             "expression": candidate.expression,
+            "shipped": shipped,
         }
         saved = await tag_store.save_definition(tx, candidate.key, properties, now)
         detail = {"tag": candidate.key, **properties}
@@ -168,6 +190,36 @@ async def define_tag(
         return saved
 
     return _definition(await store.write(work, retry_conflicts=True))
+
+
+def _definition_as_held(row: Record) -> TagDefinition:
+    return replace(_definition(row), created_at="", shipped=False)
+
+
+async def ensure_shipped_tags(store: GraphAccess, shipped: Sequence[TagDefinition]) -> list[TagDefinition]:
+    """Define the shipped tags that are missing, and bring those still as shipped up to date with
+    the settings; leave alone the ones an admin redefined. Returns what it (re)defined."""
+    held = {row["key"]: row for row in await tag_store.definitions(store)}
+    written = []
+    for definition in shipped:
+        row = held.get(definition.key)
+        if row is not None and (not row.get("shipped") or _definition_as_held(row) == definition):
+            continue
+        written.append(
+            await define_tag(
+                store,
+                name=definition.name,
+                object_type=definition.object_type,
+                value_type=definition.value_type,
+                kind=definition.kind,
+                description=definition.description,
+                ttl_seconds=definition.ttl_seconds,
+                expression=definition.expression,
+                actor="profilegraph",
+                shipped=True,
+            )
+        )
+    return written
 
 
 async def delete_tag(store: GraphAccess, object_type: ObjectType, name: str, *, actor: str, reason: str) -> None:
@@ -386,7 +438,8 @@ class RecomputeReport:
             self.errors.append(message)
 
 
-def _rules(definitions: Sequence[TagDefinition], object_type: ObjectType) -> list[CompiledRule]:
+def rules_of(definitions: Sequence[TagDefinition], object_type: ObjectType) -> list[CompiledRule]:
+    """The rule tags of one object type, compiled, in evaluation order."""
     return [compile_rule(d) for d in evaluation_order(d for d in definitions if d.object_type is object_type)]
 
 
@@ -431,6 +484,13 @@ def _evaluate(
     return changes
 
 
+def rule_values(rules: Sequence[CompiledRule], features: dict[str, Any]) -> dict[str, Any]:
+    """What the rules yield on one object's features (a failing rule yields nothing): as features["tags"]."""
+    _evaluate(rules, "", features, {}, RecomputeReport(ObjectType.USER))
+    tags: dict[str, Any] = features["tags"]
+    return tags
+
+
 async def _write_changes(
     tx: Transaction, holder: str, changes: Sequence[_Change], now: str, report: RecomputeReport
 ) -> None:
@@ -461,10 +521,16 @@ def _attribute_values(rows: list[list[Any]]) -> list[AttributeValue]:
     ]
 
 
-def _user_facts(row: Record, held: dict[str, TagValue], survivorship: SurvivorshipRules) -> UserFacts:
-    facts = UserFacts()
+def user_facts_of(
+    row: Record, held: dict[str, TagValue], survivorship: SurvivorshipRules, featured_skus: frozenset[str]
+) -> UserFacts:
+    """A consumer's facts as ``store.tags.user_facts`` read them, with ``held`` its live tag values."""
+    facts = UserFacts(featured_skus=featured_skus)
     facts.orders = [(ts, float(amount), channel) for order_id, ts, amount, channel in row["orders"] if order_id]
-    facts.interactions = [(ts, channel) for event_id, ts, channel in row["interactions"] if event_id]
+    facts.interactions = [
+        InteractionRow(ts, channel, kind, sku) for event_id, ts, channel, kind, sku in row["interactions"] if event_id
+    ]
+    facts.touches = [TouchRow(ts, campaign, action) for event_id, ts, campaign, action in row["touches"] if event_id]
     for type_name, sources, last_seen in row["identifiers"]:
         facts.identifier_types.add(type_name)
         facts.sources.update(sources or ())
@@ -475,7 +541,7 @@ def _user_facts(row: Record, held: dict[str, TagValue], survivorship: Survivorsh
     return facts
 
 
-def _scores(row: ProfileRow | None) -> Scores:
+def scores_of(row: ProfileRow | None) -> Scores:
     if row is None:
         return Scores()
     return Scores(row.historic, row.predicted, row.p_alive, str(row.stage), str(row.tier))
@@ -498,17 +564,19 @@ class _UserInputs:
     held_by: dict[str, dict[str, TagValue]]  # live tag values
     scores: dict[str, ProfileRow]
     as_of: date
+    featured_skus: frozenset[str]
 
 
 def _evaluate_users(
-    inputs: _UserInputs, rules: Sequence[CompiledRule], survivorship: SurvivorshipRules, report: RecomputeReport
+    inputs: _UserInputs, rules: Sequence[CompiledRule], context: TagContext, report: RecomputeReport
 ) -> list[_Change]:
     changes: list[_Change] = []
+    window = context.signals.fading_window_days
     for row in inputs.facts_rows:
         one_id = row["one_id"]
         held = inputs.held_by.get(one_id, {})
-        facts = _user_facts(row, held, survivorship)
-        features = user_features(facts, _scores(inputs.scores.get(one_id)), inputs.as_of)
+        facts = user_facts_of(row, held, context.survivorship, inputs.featured_skus)
+        features = user_features(facts, scores_of(inputs.scores.get(one_id)), inputs.as_of, window)
         changes.extend(_evaluate(rules, one_id, features, held, report))
     return changes
 
@@ -550,10 +618,12 @@ async def _recompute_users(
     reads_attributes = any("attributes" in rule.variables for rule in rules)
     reads_tags = any("tags" in rule.variables for rule in rules)
 
+    featured = await tag_store.tagged_products(store, context.signals.featured_tag, now)
+
     async def read(chunk: list[str]) -> _UserInputs:
         facts_rows = await tag_store.user_facts(store, chunk, attributes=reads_attributes)
         held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
-        return _UserInputs(facts_rows, held_by, by_one_id, as_of)
+        return _UserInputs(facts_rows, held_by, by_one_id, as_of, featured)
 
     chunks = [targets[begin : begin + CHUNK] for begin in range(0, len(targets), CHUNK)]
     # The next chunk is read while this one is evaluated and written: the graph server and
@@ -564,7 +634,7 @@ async def _recompute_users(
             assert upcoming is not None
             inputs = await upcoming
             upcoming = asyncio.create_task(read(chunks[index + 1])) if index + 1 < len(chunks) else None
-            changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context.survivorship, report)
+            changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context, report)
             score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
             write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
                             fit_id=fit_id, report=report)  # fmt: skip
@@ -630,7 +700,7 @@ async def recompute(
     definitions = await tag_definitions(store)
     reports = []
     for kind in object_types:
-        rules = _rules(definitions, kind)
+        rules = rules_of(definitions, kind)
 
         def progress(done: int, total: int, kind: ObjectType = kind) -> None:
             if on_progress:
@@ -680,7 +750,7 @@ async def after_bulk_ingest(
 ) -> RecomputeReport | None:
     """After a bulk import, which touched consumers it does not list: re-evaluate every user
     rule (and store every consumer's figures), or, without user rules, mark all figures stale."""
-    rules = _rules(await tag_definitions(store, ObjectType.USER), ObjectType.USER)
+    rules = rules_of(await tag_definitions(store, ObjectType.USER), ObjectType.USER)
     if rules:
         return await _recompute_users(store, None, rules, context, today(), on_progress)
     await tag_store.invalidate_scores(store, None)

@@ -32,6 +32,7 @@ __all__ = [
     "save_definition",
     "scores",
     "set_values",
+    "tagged_products",
     "tags_of_catalog",
     "tags_of_persons",
     "user_facts",
@@ -224,10 +225,14 @@ WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS o
 UNWIND ids AS i
 OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
 OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
-WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code]) AS interactions
+OPTIONAL MATCH (x)-[:ON]->(product:Product)
+WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code, x.kind, product.sku]) AS interactions
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(t:Touch)
+WITH one_id, ids, orders, interactions, collect(DISTINCT [t.event_id, t.ts, t.campaign_id, t.action]) AS touches
 UNWIND ids AS i
 OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
-RETURN one_id, orders, interactions,
+RETURN one_id, orders, interactions, touches,
        collect(DISTINCT [a.event_id, a.name, a.value, a.source, a.ts]) AS attributes,
        [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
 """
@@ -257,8 +262,19 @@ WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS o
 UNWIND ids AS i
 OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
 OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
-RETURN one_id, orders, collect(DISTINCT [x.event_id, x.ts, c.code]) AS interactions, [] AS attributes,
-       [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
+OPTIONAL MATCH (x)-[:ON]->(product:Product)
+WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code, x.kind, product.sku]) AS interactions
+UNWIND ids AS i
+OPTIONAL MATCH (i)<-[:BY]-(t:Touch)
+RETURN one_id, orders, interactions, collect(DISTINCT [t.event_id, t.ts, t.campaign_id, t.action]) AS touches,
+       [] AS attributes, [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
+"""
+
+# Products holding a live value of one tag (churn signals read the featured ones).
+TAGGED_PRODUCTS: LiteralString = """
+MATCH (v:TagValue {tag: $tag})-[:OF]->(p:Product)
+WHERE v.expires_at IS NULL OR v.expires_at > $now
+RETURN p.sku AS sku, v.value AS value
 """
 
 WRITE_SCORES: LiteralString = """
@@ -377,6 +393,12 @@ async def user_facts(store: GraphAccess, one_ids: Sequence[str], *, attributes: 
     """What user rules read of each OneID; ``attributes`` False leaves the attribute values out."""
     query = USER_FACTS if attributes else USER_FACTS_WITHOUT_ATTRIBUTES
     return await store.query(query, one_ids=list(one_ids))
+
+
+async def tagged_products(store: GraphAccess, name: str, now: str) -> frozenset[str]:
+    """The SKUs holding a live value of product tag ``name`` other than false."""
+    rows = await store.query(TAGGED_PRODUCTS, tag=f"product:{name}", now=now)
+    return frozenset(row["sku"] for row in rows if row["value"] is not False)
 
 
 async def one_ids_of_keys(store: GraphAccess, keys: Sequence[str]) -> list[str]:

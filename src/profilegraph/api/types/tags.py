@@ -45,6 +45,10 @@ class TagDefinitionType:
     ttl_seconds: int | None = strawberry.field(description="A value expires this long after it was set.")
     expression: str | None = strawberry.field(description="The CEL expression of a rule or event tag.")
     created_at: str
+    shipped: bool = strawberry.field(
+        description="Written by profilegraph from its settings (a churn signal, a model tag); redefining it makes "
+        "it yours."
+    )
 
 
 def definition(record: TagDefinition) -> TagDefinitionType:
@@ -57,6 +61,7 @@ def definition(record: TagDefinition) -> TagDefinitionType:
         ttl_seconds=record.ttl_seconds,
         expression=record.expression,
         created_at=record.created_at,
+        shipped=record.shipped,
     )
 
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from profilegraph.domain.lifecycle import LifecycleConfig, Stage, Tier, lifecycle
-from profilegraph.domain.valuation import ClvFigures, population, predict
+from profilegraph.domain.valuation import ClvFigures, ClvModel, population, predict
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv._common import churned_since, lifecycle_facts, today
 from profilegraph.store import clv as clv_store
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileRow", "ValueMap", "list_profiles", "score_profiles", "value_map"]
+__all__ = ["ProfileRow", "ValueMap", "list_profiles", "score_activity", "score_profiles", "value_map"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ProfileRow:
     stage: Stage
     tier: Tier
     since: date
+    expected_purchases: float | None = None  # over the horizon scored
+    orders: int = 0
 
 
 async def _score_everyone(
@@ -52,28 +54,41 @@ async def score_profiles(
     """
     model = await clv_store.latest_fit(store)
     activity = await (clv_store.all_activity(store) if one_ids is None else clv_store.activity_of(store, one_ids))
+    return score_activity(model, activity, horizon_days=horizon_days, as_of=as_of, lifecycle_config=lifecycle_config)
+
+
+def score_activity(
+    model: ClvModel | None,
+    activity: clv_store.ProfileActivity,
+    *,
+    horizon_days: int,
+    as_of: date,
+    lifecycle_config: LifecycleConfig,
+) -> list[ProfileRow]:
+    """``score_profiles`` for activity already read and a fit in hand; facts after ``as_of`` do not count."""
     one_ids = sorted(activity.first_seen)
     purchases = [[p for p in activity.purchases(one_id) if p[0] <= as_of] for one_id in one_ids]
     historic = [float(sum(a for _, a in bought)) for bought in purchases]
     predicted: list[float | None] = [None] * len(one_ids)
     alive: list[float | None] = [None] * len(one_ids)
+    expected: list[float | None] = [None] * len(one_ids)
     churned: list[date | None] = [None] * len(one_ids)
     if model is not None:
         people = population(model, purchases, as_of)
-        _, p_alive, clv = predict(model, people, horizon_days)
+        purchases_ahead, p_alive, clv = predict(model, people, horizon_days)
         churned = churned_since(model, people, purchases, lifecycle_config.churn_p_alive)
         for index, bought in enumerate(purchases):
             predicted[index] = float(clv[index]) if bought else 0.0
             alive[index] = float(p_alive[index]) if bought else None
+            expected[index] = float(purchases_ahead[index]) if bought else None
     rows = []
     for index, one_id in enumerate(one_ids):
         clv_figures = ClvFigures(historic[index], predicted[index], None, alive[index], None, None, horizon_days)
         stage = lifecycle(
             lifecycle_facts(model, activity, one_id, clv_figures, churned[index], as_of), as_of, lifecycle_config
         )
-        rows.append(
-            ProfileRow(one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since)
-        )
+        row = ProfileRow(one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since)
+        rows.append(replace(row, expected_purchases=expected[index], orders=len(purchases[index])))
     return rows
 
 

@@ -26,7 +26,7 @@ from profilegraph.services.threads import off_the_loop
 from profilegraph.store import clv as clv_store
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["fit_population"]
+__all__ = ["fit_activity", "fit_population"]
 
 
 async def fit_population(
@@ -44,10 +44,33 @@ async def fit_population(
     ``on_fitting`` hears how many customers, up to which day, once the orders are read
     and the numeric work begins.
     """
+    activity = await clv_store.all_activity(store)
+    model = await fit_activity(
+        activity,
+        until=until or today(),
+        unit=unit,
+        annual_discount_rate=annual_discount_rate,
+        reference_horizon_days=reference_horizon_days,
+        lifecycle_config=lifecycle_config,
+        on_fitting=on_fitting,
+    )
+    await clv_store.save_fit(store, model)
+    return model
+
+
+async def fit_activity(
+    activity: clv_store.ProfileActivity,
+    *,
+    until: date,
+    unit: str,
+    annual_discount_rate: float,
+    reference_horizon_days: int,
+    lifecycle_config: LifecycleConfig,
+    on_fitting: Callable[[int, date], None] | None = None,
+) -> ClvModel:
+    """``fit_population`` on activity already read, stored nowhere: the churn model fits as of its own date."""
     if unit not in UNIT_DAYS:
         raise InvalidInputError(f"unit must be one of {', '.join(UNIT_DAYS)}, not {unit!r}", field="unit")
-    until = until or today()
-    activity = await clv_store.all_activity(store)
     buyers = list(activity.orders)
     found = [(one_id, summarise(activity.purchases(one_id), until, unit)) for one_id in buyers]
     summaries = [(one_id, s) for one_id, s in found if s is not None]
@@ -59,11 +82,9 @@ async def fit_population(
     if on_fitting:
         on_fitting(len(summaries), until)
     settings = _FitSettings(until, unit, annual_discount_rate, reference_horizon_days, lifecycle_config)
-    model = await off_the_loop(
+    return await off_the_loop(
         lambda interrupted: _fit_models([s for _, s in summaries], purchases, settings, interrupted)
     )
-    await clv_store.save_fit(store, model)
-    return model
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Diagnosis of the customer base: the churn model, segments, and the scores written as tags."""
