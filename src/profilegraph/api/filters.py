@@ -12,10 +12,12 @@ from typing import Any
 import strawberry
 
 from profilegraph.api.types.common import JSON
+from profilegraph.api.types.diagnosis import ChurnSignal, HighValueTypeEnum, IntentLevelEnum
 from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.profile import LifecycleStage, ValueTier
 from profilegraph.api.types.tags import AffinityDimension
 from profilegraph.domain.audience import AffinityLeaf, Filter, IdentityLeaf, Leaf, TagLeaf, ValueLeaf
+from profilegraph.domain.diagnosis import shipped
 from profilegraph.domain.events import normalise_timestamp
 from profilegraph.errors import ErrorCode, InvalidInputError
 
@@ -90,9 +92,35 @@ def build_filter_input(identity: IdentityTypes) -> type:
         affinities: list[AffinityCondition] | None = strawberry.field(
             default=None, description="Each affinity condition holds."
         )
+        churn_risk: FloatRange | None = strawberry.field(default=None, description="Churn risk (0..1) in the range.")
+        churn_signals: list[ChurnSignal] | None = strawberry.field(
+            default=None, description="Each of these churn signals holds."
+        )
+        high_value_type: list[HighValueTypeEnum] | None = strawberry.field(  # type: ignore[valid-type]
+            default=None, description="A high-value customer of one of these sub-types."
+        )
+        intent: list[IntentLevelEnum] | None = strawberry.field(  # type: ignore[valid-type]
+            default=None, description="A potential customer of one of these intent levels."
+        )
+        segment: list[str] | None = strawberry.field(default=None, description="In one of these segments.")
         and_: list["ProfileFilter"] | None = strawberry.field(default=None, name="and")
         or_: list["ProfileFilter"] | None = strawberry.field(default=None, name="or")
         not_: "ProfileFilter | None" = strawberry.field(default=None, name="not")
+
+        def _diagnosis_leaves(self) -> list[Leaf]:
+            """The diagnosis conditions are conditions on the tags the diagnosis writes."""
+            found: list[Leaf] = []
+            if self.churn_risk is not None:
+                found.append(TagLeaf(shipped.CHURN_RISK, min=self.churn_risk.min, max=self.churn_risk.max))
+            found.extend(TagLeaf(signal.value, eq=True) for signal in self.churn_signals or ())
+            for name, chosen in (
+                (shipped.HIGH_VALUE_TYPE, self.high_value_type),
+                (shipped.INTENT, self.intent),
+                (shipped.SEGMENT, self.segment),
+            ):
+                if chosen is not None:
+                    found.append(TagLeaf(name, in_=tuple(sorted({str(getattr(c, "value", c)) for c in chosen}))))
+            return found
 
         def conditions(self) -> Filter:
             leaves: list[Leaf] = []
@@ -118,6 +146,7 @@ def build_filter_input(identity: IdentityTypes) -> type:
                 leaves.append(value_leaf)
             leaves.extend(condition.leaf() for condition in self.tags or ())
             leaves.extend(condition.leaf() for condition in self.affinities or ())
+            leaves.extend(self._diagnosis_leaves())
             return Filter(
                 conditions=tuple(leaves),
                 all_of=tuple(child.conditions() for child in self.and_ or ()),

@@ -14,6 +14,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from profilegraph.domain.affinity import Affinity
+from profilegraph.domain.diagnosis.segments import Segmentation
 from profilegraph.domain.lifecycle import Lifecycle, LifecycleConfig
 from profilegraph.domain.resolution import Household
 from profilegraph.domain.tags import ObjectType, TagValue
@@ -22,6 +23,7 @@ from profilegraph.services import profiles
 from profilegraph.services.affinities import affinities_of
 from profilegraph.services.catalog import CatalogObject, catalog_objects
 from profilegraph.services.clv._common import today
+from profilegraph.services.diagnosis.models import latest_segmentation
 from profilegraph.services.households import households_of_many
 from profilegraph.services.profiles import (
     FactPage,
@@ -48,6 +50,11 @@ def _loader(load: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, 
     return DataLoader(load_fn=batch)
 
 
+async def _same_for_every_key(keys: list[K], found: Awaitable[V]) -> list[V]:
+    value = await found
+    return [value for _ in keys]
+
+
 class Loaders:
     def __init__(self, runtime: GraphRuntime, settings: Settings, lifecycle_config: LifecycleConfig) -> None:
         store = runtime.store
@@ -71,6 +78,10 @@ class Loaders:
         self.user_tags: DataLoader[str, dict[str, TagValue]] = _loader(lambda ids: user_tags(store, ids))
         self.affinities: DataLoader[str, list[Affinity]] = _loader(
             lambda ids: affinities_of(store, ids, as_of=self.as_of, half_life_days=settings.affinity_half_life_days)
+        )
+        # one key: the segmentation in force, read once per request
+        self.segmentation: DataLoader[str, Segmentation | None] = _loader(
+            lambda keys: _same_for_every_key(keys, latest_segmentation(store))
         )
         self._catalog: dict[ObjectType, DataLoader[str, CatalogObject | None]] = {}
         self._catalog_tags: dict[ObjectType, DataLoader[str, dict[str, TagValue]]] = {}

@@ -25,6 +25,9 @@ from profilegraph.api.types.common import (
     decode_cursor,
     page_size,
 )
+from profilegraph.api.types.diagnosis import ChurnModel, Segmentation
+from profilegraph.api.types.diagnosis import churn_model as churn_model_of
+from profilegraph.api.types.diagnosis import segmentation as segmentation_of
 from profilegraph.api.types.identity import IdentityTypes
 from profilegraph.api.types.lookup import Caller, LookupMatch, caller_of, look_up
 from profilegraph.api.types.profile import MAX_HORIZON_DAYS, Profile
@@ -40,6 +43,7 @@ from profilegraph.services import audiences as audience_service
 from profilegraph.services import tags as tag_service
 from profilegraph.services.clv.audience import value_map as compute_value_map
 from profilegraph.services.clv.snapshots import snapshot_history
+from profilegraph.services.diagnosis.models import latest_churn_model
 
 __all__ = ["build_query"]
 
@@ -210,6 +214,22 @@ def build_query(config: IdentityConfig, identity: IdentityTypes) -> type:
         ) -> list[ValueMapSnapshot]:
             found = await snapshot_history(info.context.runtime.store, from_, to)
             return [value_map_snapshot(record) for record in found]
+
+        @strawberry.field(
+            permission_classes=[CanLookUp],
+            description="The churn model in force (profilegraph models train churn), with its holdout metrics.",
+        )
+        async def churn_model(self, info: Info) -> ChurnModel | None:
+            found = await latest_churn_model(info.context.runtime.store)
+            return churn_model_of(found) if found else None
+
+        @strawberry.field(
+            permission_classes=[CanLookUp],
+            description="The discovered segments in force (profilegraph segments discover).",
+        )
+        async def segments(self, info: Info) -> Segmentation | None:
+            found = await info.context.loaders.segmentation.load("")
+            return segmentation_of(found) if found else None
 
         @strawberry.field(permission_classes=[CanLookUp], description="The customer value map.")
         async def value_map(self, info: Info, buckets: list[float], horizon_days: int | None = None) -> ValueMap:

@@ -20,9 +20,20 @@ from profilegraph.api.types.common import (
     shown_key,
     shown_text,
 )
+from profilegraph.api.types.diagnosis import (
+    Churn,
+    HighValueTypeEnum,
+    Intent,
+    SegmentMembership,
+    churn_of,
+    high_value_type_of,
+    intent_of,
+    segment_of,
+)
 from profilegraph.api.types.identity_graph import IdentityGraph, identity_graph_of
 from profilegraph.api.types.tags import Affinity, AffinityDimension, Tag, TagObjectType, affinity, tags
 from profilegraph.domain.affinity import OBJECT_OF
+from profilegraph.domain.diagnosis import shipped
 from profilegraph.domain.lifecycle import Stage, Tier
 from profilegraph.domain.rfm import RfmScore
 from profilegraph.domain.survivorship import surviving
@@ -385,6 +396,24 @@ class Profile:
             p_alive=figures.p_alive,
             rfm=_rfm(figures.rfm),
         )
+
+    @strawberry.field(description="Churn risk from the churn model, and the churn signals that hold now.")
+    async def churn(self, info: Info) -> Churn:
+        return churn_of(await info.context.loaders.user_tags.load(self.person.one_id))
+
+    @strawberry.field(description="Among high-value customers: the sub-type by order frequency and ticket.")
+    async def high_value_type(self, info: Info) -> HighValueTypeEnum | None:  # type: ignore[valid-type]
+        return high_value_type_of(await info.context.loaders.user_tags.load(self.person.one_id))
+
+    @strawberry.field(description="For a potential customer (no order yet): how much they want to buy.")
+    async def intent(self, info: Info) -> Intent | None:
+        return intent_of(await info.context.loaders.user_tags.load(self.person.one_id))
+
+    @strawberry.field(description="The discovered segment the profile was last scored into.")
+    async def segment(self, info: Info) -> SegmentMembership | None:
+        loaders = info.context.loaders
+        held = await loaders.user_tags.load(self.person.one_id)
+        return segment_of(held, await loaders.segmentation.load("") if shipped.SEGMENT in held else None)
 
     @strawberry.field
     async def lifecycle(self, info: Info) -> Lifecycle:
