@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -89,7 +90,9 @@ class ChurnModel:
     horizon_days: int
     metrics: ChurnMetrics
     features: list[str]
-    weights: JSON = strawberry.field(description="Feature -> coefficient on the standardised feature.")
+    weights: Any = strawberry.field(
+        graphql_type=JSON, description="Feature -> coefficient on the standardised feature."
+    )
 
 
 @strawberry.type
@@ -98,7 +101,9 @@ class Segment:
     description: str
     size: int
     value_share: float
-    centroid: JSON = strawberry.field(description="Feature -> the centroid in the feature's own units.")
+    centroid: Any = strawberry.field(
+        graphql_type=JSON, description="Feature -> the centroid in the feature's own units."
+    )
 
 
 @strawberry.type
@@ -107,7 +112,7 @@ class Segmentation:
     k: int
     seed: int
     customers: int
-    silhouettes: JSON = strawberry.field(description="k -> silhouette, for every k tried.")
+    silhouettes: Any = strawberry.field(graphql_type=JSON, description="k -> silhouette, for every k tried.")
     segments: list[Segment]
 
 
@@ -132,7 +137,7 @@ def high_value_type_of(held: dict[str, TagValue]) -> HighValueType | None:
 
 def intent_of(held: dict[str, TagValue]) -> Intent | None:
     level, score = held.get(shipped.INTENT), held.get(shipped.INTENT_SCORE)
-    if level is None or not isinstance(level.value, str) or level.value not in IntentLevel:
+    if level is None or not isinstance(level.value, str) or level.value not in {str(k) for k in IntentLevel}:
         return None
     number = score.value if score is not None and isinstance(score.value, float | int) else None
     return Intent(level=IntentLevel(level.value), score=number, scored_at=level.updated_at)

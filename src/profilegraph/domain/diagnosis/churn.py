@@ -21,8 +21,6 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from profilegraph.errors import InvalidInputError
 
@@ -51,6 +49,9 @@ BASE_FEATURES = (
     "days_since_interaction",
 )
 FOLDS = 5
+# Standardised features are clipped here: a customer far outside what the model was trained on
+# (a spread that was tiny in training) moves the score no more than an extreme training case.
+Z_LIMIT = 5.0
 TOP_SHARE = 0.10
 
 
@@ -126,8 +127,16 @@ def precision_at(churned: NDArray[np.bool_], risk: NDArray[np.float64], share: f
     return float(churned[order].mean())
 
 
-def _classifier(seed: int):  # type: ignore[no-untyped-def]
-    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000, random_state=seed))
+def _classifier(seed: int) -> LogisticRegression:
+    return LogisticRegression(C=1.0, max_iter=5000, random_state=seed)
+
+
+def _standardisation(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Means and spreads; a feature (nearly) every customer shares gets spread 1, so rounding noise
+    in it is never blown up into a signal when other customers are scored."""
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales[scales < 1e-6 * np.maximum(1.0, np.abs(means))] = 1.0
+    return means, scales
 
 
 def train(
@@ -151,8 +160,10 @@ def train(
             "each (buyers and churned)",
             field="holdout_until",
         )
+    means, scales = _standardisation(x)
+    x = np.clip((x - means) / scales, -Z_LIMIT, Z_LIMIT)
     folds = StratifiedKFold(n_splits=min(FOLDS, positives, negatives), shuffle=True, random_state=seed)
-    scores = cross_val_predict(_classifier(seed), x, y, cv=folds, method="predict_proba")[:, 1]
+    scores = np.asarray(cross_val_predict(_classifier(seed), x, y, cv=folds, method="predict_proba"))[:, 1]
     metrics = ChurnMetrics(
         roc_auc=float(roc_auc_score(y, scores)),
         p_alive_roc_auc=float(roc_auc_score(y, np.asarray(p_alive, dtype=float))),
@@ -160,13 +171,12 @@ def train(
         customers=len(y),
         churned=negatives,
     )
-    fitted = _classifier(seed).fit(x, y)
-    scaler, regression = fitted[0], fitted[1]
+    regression = _classifier(seed).fit(x, y)
     return ChurnModel(
         features=[*BASE_FEATURES, *(f"tag_{name}" for name in tags)],
         tags=list(tags),
-        means=scaler.mean_.tolist(),
-        scales=scaler.scale_.tolist(),
+        means=means.tolist(),
+        scales=scales.tolist(),
         coefficients=regression.coef_[0].tolist(),
         intercept=float(regression.intercept_[0]),
         metrics=metrics,
@@ -180,6 +190,7 @@ def churn_risk(model: ChurnModel, rows: Sequence[Sequence[float]]) -> NDArray[np
     """1 - P(buys within the horizon), per customer."""
     if not rows:
         return np.zeros(0)
-    z = (np.asarray(rows, dtype=float) - np.asarray(model.means)) / np.asarray(model.scales)
-    logit = z @ np.asarray(model.coefficients) + model.intercept
-    return 1.0 - 1.0 / (1.0 + np.exp(-logit))
+    z = np.clip((np.asarray(rows, dtype=float) - np.asarray(model.means)) / np.asarray(model.scales), -Z_LIMIT, Z_LIMIT)
+    logit: NDArray[np.float64] = z @ np.asarray(model.coefficients) + model.intercept
+    risk: NDArray[np.float64] = 1.0 - 1.0 / (1.0 + np.exp(-logit))
+    return risk

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,7 @@ _WORDS = {
 }
 HALF_SD = 0.5
 FIFTH_SD = 0.2
+RESTARTS = 10  # k-means runs from this many seeded starts and keeps the tightest
 SILHOUETTE_SAMPLE = 5000  # the silhouette is quadratic in the customers: estimate it on a sample
 
 
@@ -102,21 +104,22 @@ def discover(
     scales[scales < 1e-9] = 1.0
     z = (transformed - means) / scales
     sample = min(len(z), SILHOUETTE_SAMPLE)
-    fits: dict[int, KMeans] = {}
+    fits: dict[int, tuple[NDArray[np.int_], NDArray[np.float64]]] = {}  # k -> labels, centres
     silhouettes: dict[int, float] = {}
+    restarts: Any = RESTARTS  # the stubs type n_init as text ("auto") only
     for k in range(low, high + 1):
         if interrupted():
             raise InterruptedError
-        fitted = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(z)
-        if len(set(fitted.labels_)) < 2:
+        fitted = KMeans(n_clusters=k, n_init=restarts, random_state=seed).fit(z)
+        found = np.asarray(fitted.labels_)
+        if len(set(found.tolist())) < 2:
             continue
-        fits[k] = fitted
-        silhouettes[k] = float(silhouette_score(z, fitted.labels_, sample_size=sample, random_state=seed))
+        fits[k] = (found, np.asarray(fitted.cluster_centers_))
+        silhouettes[k] = float(silhouette_score(z, found, sample_size=sample, random_state=seed))
     if not silhouettes:
         raise InvalidInputError("the customers do not split into segments: they are all alike", field="k")
     best = max(silhouettes, key=lambda k: (silhouettes[k], -k))
-    labels = fits[best].labels_
-    centers = fits[best].cluster_centers_
+    labels, centers = fits[best]
     value = np.asarray(values, dtype=float)
     total = float(value.sum()) or 1.0
     per_customer = [float(value[labels == c].mean()) if np.any(labels == c) else 0.0 for c in range(best)]

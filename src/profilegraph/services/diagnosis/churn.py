@@ -30,14 +30,14 @@ async def train_churn_model(
     unit: str = "weeks",
     annual_discount_rate: float = 0.1,
     seed: int = 0,
-    on_step: Callable[[str], object] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> churn.ChurnModel:
     """Features as of ``until`` (a CLV fit of their own as of that day, the rule tags on them),
     label "ordered in (until, holdout_until]"; trained, evaluated, stored and returned."""
     if holdout_until <= until:
         raise InvalidInputError(f"the holdout must end after {until}, not on {holdout_until}", field="holdout_until")
     horizon_days = (holdout_until - until).days
-    step = on_step or (lambda _: None)
+    step: Callable[[str], None] = on_step or (lambda _: None)
     activity = await clv_store.all_activity(store)
     fit = await fit_activity(
         activity,
