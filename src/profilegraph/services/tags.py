@@ -47,6 +47,7 @@ from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import ProfileRow, score_profiles
 from profilegraph.services.profiles import AttributeValue
 from profilegraph.services.resolution import utc_now
+from profilegraph.services.threads import read_ahead
 from profilegraph.store import admin as admin_store
 from profilegraph.store import catalog as catalog_store
 from profilegraph.store import clv as clv_store
@@ -626,26 +627,18 @@ async def _recompute_users(
         return _UserInputs(facts_rows, held_by, by_one_id, as_of, featured)
 
     chunks = [targets[begin : begin + CHUNK] for begin in range(0, len(targets), CHUNK)]
-    # The next chunk is read while this one is evaluated and written: the graph server and
-    # Python work at the same time (chunks hold different consumers, so nothing collides).
-    upcoming = asyncio.create_task(read(chunks[0])) if chunks else None
-    try:
-        for index, chunk in enumerate(chunks):
-            assert upcoming is not None
-            inputs = await upcoming
-            upcoming = asyncio.create_task(read(chunks[index + 1])) if index + 1 < len(chunks) else None
-            changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context, report)
-            score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
-            write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
-                            fit_id=fit_id, report=report)  # fmt: skip
-            await store.write(write, retry_conflicts=True)
-            report.objects += len(inputs.facts_rows)
-            if on_progress:
-                on_progress(min((index + 1) * CHUNK, len(targets)), len(targets))
-    finally:
-        if upcoming is not None:  # an error or a cancel: the read under way is not needed
-            upcoming.cancel()
-            await asyncio.gather(upcoming, return_exceptions=True)
+    # chunks hold different consumers, so reading the next while writing this one collides with nothing
+    done = 0
+    async for chunk, inputs in read_ahead(chunks, read):
+        changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context, report)
+        score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
+        write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
+                        fit_id=fit_id, report=report)  # fmt: skip
+        await store.write(write, retry_conflicts=True)
+        report.objects += len(inputs.facts_rows)
+        done += len(chunk)
+        if on_progress:
+            on_progress(done, len(targets))
     report.seconds = time.perf_counter() - started
     return report
 

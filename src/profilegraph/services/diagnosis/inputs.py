@@ -17,6 +17,7 @@ from profilegraph.domain.features import UserFacts, user_features
 from profilegraph.domain.rules import CompiledRule
 from profilegraph.services.clv.audience import ProfileRow
 from profilegraph.services.tags import TagContext, rule_values, scores_of, user_facts_of
+from profilegraph.services.threads import read_ahead
 from profilegraph.store import tags as tag_store
 from profilegraph.store.bolt import Record
 from profilegraph.store.ports import GraphAccess
@@ -89,14 +90,5 @@ async def read_customers(
         rows = await tag_store.user_facts(store, chunk, attributes=attributes)
         return await asyncio.to_thread(_customers, rows, by_one_id, as_of, context, rules, featured)
 
-    upcoming = asyncio.create_task(read(chunks[0])) if chunks else None
-    try:
-        for index in range(len(chunks)):
-            assert upcoming is not None
-            customers = await upcoming
-            upcoming = asyncio.create_task(read(chunks[index + 1])) if index + 1 < len(chunks) else None
-            yield customers
-    finally:
-        if upcoming is not None:
-            upcoming.cancel()
-            await asyncio.gather(upcoming, return_exceptions=True)
+    async for _, customers in read_ahead(chunks, read):
+        yield customers
