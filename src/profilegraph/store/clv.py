@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import defaultdict
@@ -16,20 +17,22 @@ from profilegraph.store.ports import GraphAccess
 
 __all__ = ["ProfileActivity", "activity", "activity_of", "activity_with_fit", "all_activity", "latest_fit", "save_fit"]
 
-# An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
+# Each query answers in one row: a row per order or per person costs more to stream than it
+# holds. An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
 ALL_ORDERS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
-RETURN DISTINCT p.one_id AS one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount
+RETURN collect(DISTINCT [p.one_id, o.order_id, substring(o.ts, 0, 10), o.amount]) AS rows
 """
 
 ALL_INTERACTION_DAYS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
-RETURN DISTINCT p.one_id AS one_id, substring(x.ts, 0, 10) AS day
+RETURN collect(DISTINCT [p.one_id, substring(x.ts, 0, 10)]) AS rows
 """
 
 ACTIVE_PERSONS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
-RETURN p.one_id AS one_id, min(i.first_seen) AS first_seen
+WITH p, min(i.first_seen) AS first_seen
+RETURN collect([p.one_id, substring(first_seen, 0, 10)]) AS rows
 """
 
 # A few OneIDs' orders, interaction days and first sighting in one query: the identifiers
@@ -82,25 +85,32 @@ def _day(ts: str) -> date:
     return date.fromisoformat(ts[:10])
 
 
-def _collect(
-    result: ProfileActivity, orders: list[dict[str, Any]], days: list[dict[str, Any]], persons: list[dict[str, Any]]
-) -> ProfileActivity:
-    for row in orders:
-        result.orders[row["one_id"]][row["order_id"]] = (_day(row["ts"]), float(row["amount"]))
-    for row in days:
-        result.interactions[row["one_id"]].add(date.fromisoformat(row["day"]))
-    for row in persons:
-        result.first_seen[row["one_id"]] = _day(row["first_seen"])
-    return result
+def _one_row(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return list(rows[0]["rows"]) if rows else []
 
 
 async def all_activity(store: GraphAccess) -> ProfileActivity:
-    return _collect(
-        ProfileActivity(),
-        await store.query(ALL_ORDERS),
-        await store.query(ALL_INTERACTION_DAYS),
-        await store.query(ACTIVE_PERSONS),
+    result = ProfileActivity()
+    # Days repeat across the whole base: each is parsed once.
+    days: dict[str, date] = {}
+
+    def day_of(text: str) -> date:
+        found = days.get(text)
+        if found is None:
+            found = days[text] = date.fromisoformat(text)
+        return found
+
+    # The server answers the three side by side while the first answers are decoded here.
+    orders, interactions, persons = await asyncio.gather(
+        store.query(ALL_ORDERS), store.query(ALL_INTERACTION_DAYS), store.query(ACTIVE_PERSONS)
     )
+    for one_id, order_id, day, amount in _one_row(orders):
+        result.orders[one_id][order_id] = (day_of(day), float(amount))
+    for one_id, day in _one_row(interactions):
+        result.interactions[one_id].add(day_of(day))
+    for one_id, day in _one_row(persons):
+        result.first_seen[one_id] = day_of(day)
+    return result
 
 
 async def activity(store: GraphAccess, one_id: str) -> ProfileActivity:

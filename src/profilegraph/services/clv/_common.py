@@ -25,11 +25,14 @@ def lifecycle_facts(
     clv: ClvFigures,
     churned_since: date | None,
     as_of: date,
+    purchases: list[tuple[date, float]] | None = None,
 ) -> LifecycleFacts:
-    """What the lifecycle is decided from, as it stood on ``as_of``."""
+    """What the lifecycle is decided from, as it stood on ``as_of``; ``purchases``: the OneID's
+    purchases up to ``as_of``, when the caller has them already."""
+    bought = purchases if purchases is not None else activity.purchases(one_id)
     return LifecycleFacts(
         first_seen=activity.first_seen.get(one_id, as_of),
-        order_days=sorted({day for day, _ in activity.purchases(one_id) if day <= as_of}),
+        order_days=sorted({day for day, _ in bought if day <= as_of}),
         interaction_days=sorted(day for day in activity.interactions.get(one_id, ()) if day <= as_of),
         p_alive=clv.p_alive,
         churned_since=churned_since,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -84,11 +84,12 @@ def score_activity(
     rows = []
     for index, one_id in enumerate(one_ids):
         clv_figures = ClvFigures(historic[index], predicted[index], None, alive[index], None, None, horizon_days)
-        stage = lifecycle(
-            lifecycle_facts(model, activity, one_id, clv_figures, churned[index], as_of), as_of, lifecycle_config
-        )
-        row = ProfileRow(one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since)
-        rows.append(replace(row, expected_purchases=expected[index], orders=len(purchases[index])))
+        facts = lifecycle_facts(model, activity, one_id, clv_figures, churned[index], as_of, purchases[index])
+        stage = lifecycle(facts, as_of, lifecycle_config)
+        rows.append(ProfileRow(
+            one_id, historic[index], predicted[index], alive[index], stage.stage, stage.tier, stage.since,
+            expected_purchases=expected[index], orders=len(purchases[index]),
+        ))  # fmt: skip
     return rows
 
 
