@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from profilegraph.domain.rules import WINDOWS
@@ -66,8 +67,14 @@ class UserFacts:
     tags: dict[str, Any] = field(default_factory=dict)  # live values of other tags
 
 
+@lru_cache(maxsize=1 << 16)
+def _ordinal(day: str) -> int:
+    # Facts fall on a few thousand days at most: each is parsed once.
+    return date.fromisoformat(day).toordinal()
+
+
 def _days_between(ts: str, as_of: date) -> int:
-    return (as_of - date.fromisoformat(ts[:10])).days
+    return as_of.toordinal() - _ordinal(ts[:10])
 
 
 def unanswered_campaigns(touches: list[TouchRow]) -> int:
@@ -98,30 +105,52 @@ def user_features(facts: UserFacts, scores: Scores, as_of: date, interest_window
     ``featured_views_previous`` count interactions with featured products in the last
     ``interest_window_days`` and in the window before it.
     """
-    order_days = [(_days_between(ts, as_of), amount) for ts, amount, _ in facts.orders]
-    order_days = [(days, amount) for days, amount in order_days if days >= 0]
-    interactions = [(days, row) for row in facts.interactions if (days := _days_between(row.ts, as_of)) >= 0]
-    interaction_days = [days for days, _ in interactions]
-    touches = [touch for touch in facts.touches if _days_between(touch.ts, as_of) >= 0]
-    featured_days = [days for days, row in interactions if row.sku is not None and row.sku in facts.featured_skus]
+    today = as_of.toordinal()
     window = interest_window_days
-    active_days = [d for d, _ in order_days] + interaction_days
+    # One pass over each kind of fact: this runs for every consumer in a recompute or a scoring.
+    order_days: list[tuple[int, float]] = []
+    channels: set[str] = set()
+    for ts, amount, channel in facts.orders:
+        days = today - _ordinal(ts[:10])
+        if days >= 0:
+            order_days.append((days, amount))
+        if channel:
+            channels.add(channel)
+    interaction_days: list[int] = []
+    featured_recent = featured_previous = 0
+    featured = facts.featured_skus
+    for row in facts.interactions:
+        days = today - _ordinal(row.ts[:10])
+        if days < 0:
+            continue
+        interaction_days.append(days)
+        if row.channel:
+            channels.add(row.channel)
+        if row.sku is not None and row.sku in featured:
+            if days < window:
+                featured_recent += 1
+            elif days < 2 * window:
+                featured_previous += 1
+    touches = [touch for touch in facts.touches if today - _ordinal(touch.ts[:10]) >= 0]
+    order_only = [d for d, _ in order_days]
+    since_order = min(order_only, default=-1)
+    since_interaction = min(interaction_days, default=-1)
     features: dict[str, Any] = {
         "orders": len(order_days),
         "amount": float(sum(amount for _, amount in order_days)),
         "interactions": len(interaction_days),
-        "days_since_order": min((d for d, _ in order_days), default=-1),
-        "days_since_first_order": max((d for d, _ in order_days), default=-1),
-        "days_since_interaction": min(interaction_days, default=-1),
-        "days_since_active": min(active_days, default=-1),
+        "days_since_order": since_order,
+        "days_since_first_order": max(order_only, default=-1),
+        "days_since_interaction": since_interaction,
+        "days_since_active": min((d for d in (since_order, since_interaction) if d >= 0), default=-1),
         "days_since_seen": _days_between(facts.last_seen, as_of) if facts.last_seen else -1,
         "touches": len(touches),
         "campaigns": len({t.campaign_id for t in touches}),
         "campaigns_answered": len({t.campaign_id for t in touches if t.action in RESPONSES}),
         "campaigns_unanswered": unanswered_campaigns(touches),
-        "featured_views_recent": sum(1 for d in featured_days if d < window),
-        "featured_views_previous": sum(1 for d in featured_days if window <= d < 2 * window),
-        "channels": sorted({c for _, _, c in facts.orders if c} | {r.channel for _, r in interactions if r.channel}),
+        "featured_views_recent": featured_recent,
+        "featured_views_previous": featured_previous,
+        "channels": sorted(channels),
         "sources": sorted(facts.sources),
         "identifier_types": sorted(facts.identifier_types),
         "attributes": dict(facts.attributes),
@@ -131,12 +160,12 @@ def user_features(facts: UserFacts, scores: Scores, as_of: date, interest_window
         "stage": scores.stage,
         "tier": scores.tier,
         "tags": dict(facts.tags),
-    }
-    for window in WINDOWS:
-        inside = [amount for days, amount in order_days if days < window]
-        features[f"orders_{window}d"] = len(inside)
-        features[f"amount_{window}d"] = float(sum(inside))
-        features[f"interactions_{window}d"] = sum(1 for days in interaction_days if days < window)
+    }  # fmt: skip
+    for limit in WINDOWS:
+        inside = [amount for days, amount in order_days if days < limit]
+        features[f"orders_{limit}d"] = len(inside)
+        features[f"amount_{limit}d"] = float(sum(inside))
+        features[f"interactions_{limit}d"] = sum(1 for days in interaction_days if days < limit)
     return features
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -45,6 +45,7 @@ from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError, Pro
 from profilegraph.services.catalog import catalog_properties
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import ProfileRow, score_profiles
+from profilegraph.services.collector import pauses_collector
 from profilegraph.services.profiles import AttributeValue
 from profilegraph.services.resolution import utc_now
 from profilegraph.services.threads import read_ahead
@@ -514,32 +515,35 @@ async def _write_changes(
     report.cleared += len(cleared)
 
 
-def _attribute_values(rows: list[list[Any]]) -> list[AttributeValue]:
-    return [
-        AttributeValue(name, value, source, ts, event_id)
-        for event_id, name, value, source, ts in rows
-        if event_id is not None
-    ]
-
-
 def user_facts_of(
-    row: Record, held: dict[str, TagValue], survivorship: SurvivorshipRules, featured_skus: frozenset[str]
-) -> UserFacts:
-    """A consumer's facts as ``store.tags.user_facts`` read them, with ``held`` its live tag values."""
-    facts = UserFacts(featured_skus=featured_skus)
-    facts.orders = [(ts, float(amount), channel) for order_id, ts, amount, channel in row["orders"] if order_id]
-    facts.interactions = [
-        InteractionRow(ts, channel, kind, sku) for event_id, ts, channel, kind, sku in row["interactions"] if event_id
-    ]
-    facts.touches = [TouchRow(ts, campaign, action) for event_id, ts, campaign, action in row["touches"] if event_id]
-    for type_name, sources, last_seen in row["identifiers"]:
+    rows: tag_store.UserFactRows,
+    held_by: Mapping[str, dict[str, TagValue]],
+    survivorship: SurvivorshipRules,
+    featured_skus: frozenset[str],
+) -> dict[str, UserFacts]:
+    """Each consumer's facts as ``store.tags.user_facts`` read them, in the order read, with
+    ``held_by`` their live tag values."""
+    found = {one_id: UserFacts(featured_skus=featured_skus) for one_id in rows.one_ids}
+    for one_id, type_name, sources, last_seen in rows.identifiers:
+        facts = found[one_id]
         facts.identifier_types.add(type_name)
         facts.sources.update(sources or ())
         facts.last_seen = max(facts.last_seen or last_seen, last_seen)
-    chosen = surviving(_attribute_values(row["attributes"]), survivorship)
-    facts.attributes = {name: value.value for name, value in chosen.items()}
-    facts.tags = {name: value.value for name, value in held.items() if value.kind is not TagKind.RULE}
-    return facts
+    for one_id, _, ts, amount, channel in rows.orders:
+        found[one_id].orders.append((ts, float(amount), channel))
+    for one_id, _, ts, channel, kind, sku in rows.interactions:
+        found[one_id].interactions.append(InteractionRow(ts, channel, kind, sku))
+    for one_id, _, ts, campaign, action in rows.touches:
+        found[one_id].touches.append(TouchRow(ts, campaign, action))
+    attributes: dict[str, list[AttributeValue]] = defaultdict(list)
+    for one_id, event_id, name, value, source, ts in rows.attributes:
+        attributes[one_id].append(AttributeValue(name, value, source, ts, event_id))
+    for one_id, values in attributes.items():
+        found[one_id].attributes = {name: value.value for name, value in surviving(values, survivorship).items()}
+    for one_id, held in held_by.items():
+        if one_id in found:
+            found[one_id].tags = {name: value.value for name, value in held.items() if value.kind is not TagKind.RULE}
+    return found
 
 
 def scores_of(row: ProfileRow | None) -> Scores:
@@ -561,7 +565,7 @@ def _score_row(row: ProfileRow) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _UserInputs:
-    facts_rows: list[Record]
+    facts_rows: tag_store.UserFactRows
     held_by: dict[str, dict[str, TagValue]]  # live tag values
     scores: dict[str, ProfileRow]
     as_of: date
@@ -573,10 +577,9 @@ def _evaluate_users(
 ) -> list[_Change]:
     changes: list[_Change] = []
     window = context.signals.fading_window_days
-    for row in inputs.facts_rows:
-        one_id = row["one_id"]
+    all_facts = user_facts_of(inputs.facts_rows, inputs.held_by, context.survivorship, inputs.featured_skus)
+    for one_id, facts in all_facts.items():
         held = inputs.held_by.get(one_id, {})
-        facts = user_facts_of(row, held, context.survivorship, inputs.featured_skus)
         features = user_features(facts, scores_of(inputs.scores.get(one_id)), inputs.as_of, window)
         changes.extend(_evaluate(rules, one_id, features, held, report))
     return changes
@@ -635,7 +638,7 @@ async def _recompute_users(
         write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
                         fit_id=fit_id, report=report)  # fmt: skip
         await store.write(write, retry_conflicts=True)
-        report.objects += len(inputs.facts_rows)
+        report.objects += len(inputs.facts_rows.one_ids)
         done += len(chunk)
         if on_progress:
             on_progress(done, len(targets))
@@ -681,6 +684,7 @@ async def _recompute_catalog(
     return report
 
 
+@pauses_collector
 async def recompute(
     store: GraphAccess,
     context: TagContext,

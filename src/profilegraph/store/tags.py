@@ -8,13 +8,15 @@ Channel. Its ``key`` is unique per tag and object, so setting a tag again replac
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import Any, LiteralString
+from typing import Any, LiteralString, NamedTuple
 
 from profilegraph.store.bolt import Record, Transaction, run
 from profilegraph.store.ports import GraphAccess
 
 __all__ = [
+    "UserFactRows",
     "audience_rows",
     "clear_values",
     "content_of_events",
@@ -26,6 +28,7 @@ __all__ = [
     "mark_scores_stale",
     "one_ids_of_keys",
     "owners_of_values",
+    "person_values_of_tag",
     "redirects",
     "retired_one_ids",
     "rule_values_of",
@@ -196,6 +199,14 @@ WHERE v.expires_at IS NULL OR v.expires_at > $now
 RETURN collect([v.one_id, v.kind, v.value, v.updated_at, v.key]) AS rows
 """
 
+# The live values of one user tag that Persons hold themselves, with their OneIDs, in one row:
+# what a job that writes the tag on Persons compares its new values with.
+PERSON_VALUES_OF_TAG: LiteralString = """
+MATCH (v:TagValue {tag: $tag})
+WHERE v.one_id IS NOT NULL AND (v.expires_at IS NULL OR v.expires_at > $now)
+RETURN collect([v.one_id, v.value, v.kind, v.source]) AS rows
+"""
+
 OWNERS_OF_VALUES: LiteralString = """
 UNWIND $keys AS key
 MATCH (:TagValue {key: key})-[:OF]->(:Identifier)-[:MEMBER_OF]->(p:Person)
@@ -213,28 +224,40 @@ MATCH (:Person {one_id: one_id})-[:MERGED_INTO*1..32]->(q:Person {status: 'activ
 RETURN one_id, q.one_id AS current
 """
 
-# What the user features of a rule read, for a chunk of OneIDs. Identifiers are collected
-# first, so orders, interactions and attributes never multiply each other's rows.
-USER_FACTS: LiteralString = """
+# What user rules read of a chunk of OneIDs, one kind of fact per query and each in one row
+# ([one_id, ...] per fact): a row per OneID costs more to stream than the facts it holds, and
+# collecting every kind in one query walks the identifiers once per kind anyway. DISTINCT
+# counts once a fact that hangs off two identifiers of one person.
+FACTS_IDENTIFIERS: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
-WITH one_id, collect(i) AS ids
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(o:Order)
-WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS orders
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
+RETURN collect([one_id, i.type, i.sources, i.last_seen]) AS rows
+"""
+
+FACTS_ORDERS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
+RETURN collect(DISTINCT [one_id, o.order_id, o.ts, o.amount, o.channel]) AS rows
+"""
+
+FACTS_INTERACTIONS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
 OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
 OPTIONAL MATCH (x)-[:ON]->(product:Product)
-WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code, x.kind, product.sku]) AS interactions
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(t:Touch)
-WITH one_id, ids, orders, interactions, collect(DISTINCT [t.event_id, t.ts, t.campaign_id, t.action]) AS touches
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
-RETURN one_id, orders, interactions, touches,
-       collect(DISTINCT [a.event_id, a.name, a.value, a.source, a.ts]) AS attributes,
-       [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
+RETURN collect(DISTINCT [one_id, x.event_id, x.ts, c.code, x.kind, product.sku]) AS rows
+"""
+
+FACTS_TOUCHES: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(t:Touch)
+RETURN collect(DISTINCT [one_id, t.event_id, t.ts, t.campaign_id, t.action]) AS rows
+"""
+
+FACTS_ATTRIBUTES: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(a:Attribute)
+RETURN collect(DISTINCT [one_id, a.event_id, a.name, a.value, a.source, a.ts]) AS rows
 """
 
 ONE_IDS_OF_KEYS: LiteralString = """
@@ -249,25 +272,6 @@ MATCH (c:Content {content_id: key})
 OPTIONAL MATCH (c)<-[:OF]-(v:TagValue)
 WHERE v.expires_at IS NULL OR v.expires_at > $now
 RETURN key, properties(c) AS properties, collect([v.name, v.value]) AS tags
-"""
-
-# USER_FACTS without attributes, for rules that read none.
-USER_FACTS_WITHOUT_ATTRIBUTES: LiteralString = """
-UNWIND $one_ids AS one_id
-MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
-WITH one_id, collect(i) AS ids
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(o:Order)
-WITH one_id, ids, collect(DISTINCT [o.order_id, o.ts, o.amount, o.channel]) AS orders
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(x:Interaction)
-OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
-OPTIONAL MATCH (x)-[:ON]->(product:Product)
-WITH one_id, ids, orders, collect(DISTINCT [x.event_id, x.ts, c.code, x.kind, product.sku]) AS interactions
-UNWIND ids AS i
-OPTIONAL MATCH (i)<-[:BY]-(t:Touch)
-RETURN one_id, orders, interactions, collect(DISTINCT [t.event_id, t.ts, t.campaign_id, t.action]) AS touches,
-       [] AS attributes, [j IN ids | [j.type, j.sources, j.last_seen]] AS identifiers
 """
 
 # Products holding a live value of one tag (churn signals read the featured ones).
@@ -389,16 +393,51 @@ async def redirects(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, str
     return {row["one_id"]: row["current"] for row in await store.query(REDIRECTS, one_ids=list(one_ids))}
 
 
-async def user_facts(store: GraphAccess, one_ids: Sequence[str], *, attributes: bool = True) -> list[Record]:
-    """What user rules read of each OneID; ``attributes`` False leaves the attribute values out."""
-    query = USER_FACTS if attributes else USER_FACTS_WITHOUT_ATTRIBUTES
-    return await store.query(query, one_ids=list(one_ids))
+class UserFactRows(NamedTuple):
+    """What user rules read of a chunk of OneIDs, each fact a list that starts with its OneID."""
+
+    one_ids: list[str]  # those asked for that have identifiers, in the order asked
+    identifiers: list[list[Any]]  # [one_id, type, sources, last_seen]
+    orders: list[list[Any]]  # [one_id, order_id, ts, amount, channel]
+    interactions: list[list[Any]]  # [one_id, event_id, ts, channel, kind, sku]
+    touches: list[list[Any]]  # [one_id, event_id, ts, campaign_id, action]
+    attributes: list[list[Any]]  # [one_id, event_id, name, value, source, ts]
+
+
+async def user_facts(store: GraphAccess, one_ids: Sequence[str], *, attributes: bool = True) -> UserFactRows:
+    """What user rules read of the OneIDs named; ``attributes`` False leaves attribute values out."""
+    names = list(one_ids)
+    queries = [FACTS_IDENTIFIERS, FACTS_ORDERS, FACTS_INTERACTIONS, FACTS_TOUCHES]
+    if attributes:
+        queries.append(FACTS_ATTRIBUTES)
+    # The server answers them side by side while the first answers are decoded here.
+    answers = await asyncio.gather(*(store.query(query, one_ids=names) for query in queries))
+    identifiers, orders, interactions, touches, *rest = (_one_row(answer) for answer in answers)
+    found = {row[0] for row in identifiers}
+    return UserFactRows(
+        one_ids=[one_id for one_id in names if one_id in found],
+        identifiers=identifiers,
+        orders=orders,
+        interactions=interactions,
+        touches=touches,
+        attributes=rest[0] if rest else [],
+    )
+
+
+def _one_row(rows: list[Record]) -> list[list[Any]]:
+    return list(rows[0]["rows"]) if rows else []
 
 
 async def tagged_products(store: GraphAccess, name: str, now: str) -> frozenset[str]:
     """The SKUs holding a live value of product tag ``name`` other than false."""
     rows = await store.query(TAGGED_PRODUCTS, tag=f"product:{name}", now=now)
     return frozenset(row["sku"] for row in rows if row["value"] is not False)
+
+
+async def person_values_of_tag(store: GraphAccess, tag: str, now: str) -> dict[str, tuple[Any, str, str | None]]:
+    """OneID -> (value, kind, source) of the live values of user tag ``tag`` (its key) held on Persons."""
+    rows = await store.query(PERSON_VALUES_OF_TAG, tag=tag, now=now)
+    return {one_id: (value, kind, source) for one_id, value, kind, source in rows[0]["rows"]} if rows else {}
 
 
 async def one_ids_of_keys(store: GraphAccess, keys: Sequence[str]) -> list[str]:

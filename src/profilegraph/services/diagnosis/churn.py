@@ -10,6 +10,7 @@ from profilegraph.domain.tags import ObjectType, ValueType
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv.audience import score_activity
 from profilegraph.services.clv.fit import fit_activity
+from profilegraph.services.collector import pauses_collector
 from profilegraph.services.diagnosis.inputs import read_customers
 from profilegraph.services.diagnosis.models import save_churn_model
 from profilegraph.services.resolution import utc_now
@@ -21,6 +22,7 @@ from profilegraph.store.ports import GraphAccess
 __all__ = ["train_churn_model"]
 
 
+@pauses_collector
 async def train_churn_model(
     store: GraphAccess,
     context: TagContext,

@@ -19,7 +19,6 @@ from profilegraph.services.clv.audience import ProfileRow
 from profilegraph.services.tags import TagContext, rule_values, scores_of, user_facts_of
 from profilegraph.services.threads import read_ahead
 from profilegraph.store import tags as tag_store
-from profilegraph.store.bolt import Record
 from profilegraph.store.ports import GraphAccess
 
 __all__ = ["CHUNK", "Customer", "read_customers", "segment_features"]
@@ -48,7 +47,7 @@ def segment_features(customer: Customer) -> list[float]:
 
 
 def _customers(
-    rows: list[Record],
+    rows: tag_store.UserFactRows,
     values: dict[str, ProfileRow],
     as_of: date,
     context: TagContext,
@@ -56,13 +55,12 @@ def _customers(
     featured: frozenset[str],
 ) -> list[Customer]:
     found = []
-    for row in rows:
-        value = values[row["one_id"]]
-        facts = user_facts_of(row, {}, context.survivorship, featured)
+    for one_id, facts in user_facts_of(rows, {}, context.survivorship, featured).items():
+        value = values[one_id]
         features = user_features(facts, scores_of(value), as_of, context.signals.fading_window_days)
         if rules:
             rule_values(rules, features)
-        found.append(Customer(row["one_id"], facts, features, value))
+        found.append(Customer(one_id, facts, features, value))
     return found
 
 

@@ -20,14 +20,15 @@ from profilegraph.domain.diagnosis.segments import Segmentation, assign
 from profilegraph.domain.diagnosis.shipped import CHURN_RISK, HIGH_VALUE_TYPE, INTENT, INTENT_SCORE, SEGMENT
 from profilegraph.domain.diagnosis.subtypes import SubtypeConfig, SubtypeCuts, high_value_type, subtype_cuts
 from profilegraph.domain.lifecycle import Tier
-from profilegraph.domain.tags import ObjectType, TagDefinition, TagKind, TagValue, expires_at
+from profilegraph.domain.tags import ObjectType, TagDefinition, TagKind, expires_at
 from profilegraph.domain.valuation import ClvModel, population, predict
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import ProfileRow, score_activity
+from profilegraph.services.collector import pauses_collector
 from profilegraph.services.diagnosis.inputs import Customer, read_customers, segment_features
 from profilegraph.services.diagnosis.models import latest_churn_model, latest_segmentation
 from profilegraph.services.resolution import utc_now
-from profilegraph.services.tags import TagContext, rules_of, tag_definitions, user_tags, value_key
+from profilegraph.services.tags import TagContext, rules_of, tag_definitions, value_key
 from profilegraph.store import clv as clv_store
 from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess, Transaction
@@ -115,23 +116,27 @@ def _expected_purchases(
     ]
 
 
+# A held value: (value, kind, source), as store.tags.person_values_of_tag reads it.
+_Held = tuple[Any, str, str | None]
+
+
 def _changes(
     one_id: str,
     scored: dict[str, tuple[Any, float | None]],
-    held: dict[str, TagValue],
+    held: dict[str, dict[str, _Held]],
     definitions: dict[str, TagDefinition],
     now: str,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     rows, cleared = [], []
     for name, definition in definitions.items():
         key = value_key(definition.key, "person", one_id)
-        before = held.get(name)
+        before = held[name].get(one_id)
         if name not in scored:
-            if before is not None and before.kind is TagKind.MODEL and before.source == SOURCE:
+            if before is not None and before[1] == TagKind.MODEL and before[2] == SOURCE:
                 cleared.append(key)
             continue
         value, confidence = scored[name]
-        if before is not None and before.value == value:
+        if before is not None and before[0] == value:
             continue
         rows.append({
             "object": one_id, "key": key, "tag": definition.key, "name": name, "value": value,
@@ -141,6 +146,7 @@ def _changes(
     return rows, cleared
 
 
+@pauses_collector
 async def score_everyone(
     store: GraphAccess,
     context: DiagnosisContext,
@@ -178,11 +184,13 @@ async def score_everyone(
         intent=context.intent,
     )
     rules = rules_of(list(definitions.values()), ObjectType.USER) if churn_model and churn_model.tags else []
+    # What the Persons hold now, read once per tag (a row per value would cost more than the values).
+    answers = await asyncio.gather(*(tag_store.person_values_of_tag(store, d.key, now) for d in scored_tags.values()))
+    held = dict(zip(scored_tags, answers, strict=True))
     total = len(values)
     async for customers in read_customers(store, values, as_of=as_of, context=context.tags, rules=rules, now=now):
         scored = await asyncio.to_thread(_score_chunk, customers, scorers)
         chunk = [c.one_id for c in customers]
-        held_by = dict(zip(chunk, await user_tags(store, chunk, now), strict=True))
         rows: list[dict[str, Any]] = []
         cleared: list[str] = []
         for one_id in chunk:
@@ -191,7 +199,7 @@ async def score_everyone(
             report.high_value_typed += HIGH_VALUE_TYPE in found
             report.intent_scored += INTENT in found
             report.segmented += SEGMENT in found
-            new_rows, new_cleared = _changes(one_id, found, held_by.get(one_id, {}), scored_tags, now)
+            new_rows, new_cleared = _changes(one_id, found, held, scored_tags, now)
             rows += new_rows
             cleared += new_cleared
 

@@ -8,6 +8,7 @@ from profilegraph.domain.diagnosis.segments import Segmentation, discover
 from profilegraph.errors import InvalidInputError
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import score_activity
+from profilegraph.services.collector import pauses_collector
 from profilegraph.services.diagnosis.inputs import read_customers, segment_features
 from profilegraph.services.diagnosis.models import save_segmentation
 from profilegraph.services.resolution import utc_now
@@ -19,6 +20,7 @@ from profilegraph.store.ports import GraphAccess
 __all__ = ["discover_segments"]
 
 
+@pauses_collector
 async def discover_segments(
     store: GraphAccess, context: TagContext, *, k_range: tuple[int, int], seed: int, as_of: date | None = None
 ) -> Segmentation:
