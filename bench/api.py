@@ -109,6 +109,15 @@ def generate(people: int, path: Path, seed: int = 11) -> int:
 NEO4J_ENV: dict[str, str] = {}
 
 
+def neo4j_settings() -> dict[str, str | None]:
+    """The service settings that point at the local Neo4j, when main() started one."""
+    return {
+        "neo4j_uri": NEO4J_ENV.get("PROFILEGRAPH_NEO4J_URI"),
+        "neo4j_user": NEO4J_ENV.get("PROFILEGRAPH_NEO4J_USER", "neo4j"),
+        "neo4j_password": NEO4J_ENV.get("PROFILEGRAPH_NEO4J_PASSWORD"),
+    }
+
+
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
     env["PROFILEGRAPH_DATA_DIR"] = str(data_dir)
@@ -116,7 +125,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env | NEO4J_ENV
 
 
-def _cli(data_dir: Path, *args: str) -> str:
+def cli(data_dir: Path, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "profilegraph", *args], env=_env(data_dir), capture_output=True, text=True, check=False
     )
@@ -135,10 +144,10 @@ def build(data_dir: Path, people: int) -> dict[str, object]:
         events = Path(scratch) / "events.ndjson"
         count = generate(people, events)
         started = time.perf_counter()
-        _cli(data_dir, "import", str(events), "--json")
+        cli(data_dir, "import", str(events), "--json")
         imported = time.perf_counter() - started
     started = time.perf_counter()
-    _cli(data_dir, "clv", "fit", "--until", "2026-06-30")
+    cli(data_dir, "clv", "fit", "--until", "2026-06-30")
     built = {
         "people": people,
         "events": count,
@@ -316,8 +325,8 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> None:
     built = build(args.data_dir, args.people)
     print(f"graph: {json.dumps(built)}", flush=True)
-    service = _cli(args.data_dir, "token", "--role", "service")
-    ingest = _cli(args.data_dir, "token", "--role", "ingest")
+    service = cli(args.data_dir, "token", "--role", "service")
+    ingest = cli(args.data_dir, "token", "--role", "ingest")
     rows: list[dict[str, float]] = []
     with serving(args.data_dir, args.workers) as url:
         wrk(url, lookup_script(args.people), 32, 5, service)  # warm caches and connections

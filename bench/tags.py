@@ -94,12 +94,7 @@ async def _setup(store: GraphAccess, seed: int = 5) -> int:
 async def main(args: argparse.Namespace) -> None:
     built = build(args.data_dir, args.people)
     print(f"graph: {built}", flush=True)
-    neo4j = {
-        "neo4j_uri": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_URI"),
-        "neo4j_user": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_USER", "neo4j"),
-        "neo4j_password": api.NEO4J_ENV.get("PROFILEGRAPH_NEO4J_PASSWORD"),
-    }
-    settings = load_settings(data_dir=args.data_dir, embedded_heap=args.heap, **neo4j)
+    settings = load_settings(data_dir=args.data_dir, embedded_heap=args.heap, **api.neo4j_settings())
     context = tag_context(settings)
     async with open_graph(settings) as runtime:
         store = runtime.store
