@@ -38,10 +38,12 @@ import api
 from profilegraph.domain.tags import ObjectType, TagKind, ValueType
 from profilegraph.services import tags as tag_service
 from profilegraph.services.config import diagnosis_context
-from profilegraph.services.diagnosis.scoring import score_everyone
+from profilegraph.services.diagnosis.scoring import SCORED_TAGS, score_everyone
+from profilegraph.services.resolution import utc_now
 from profilegraph.services.runtime import open_graph
 from profilegraph.settings import load_settings
-from profilegraph.store.ports import GraphAccess
+from profilegraph.store import tags as tag_store
+from profilegraph.store.ports import GraphAccess, Transaction
 from servers import add_service_backend, local_neo4j_service
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +188,23 @@ async def _feature_products(store: GraphAccess) -> None:
         raise SystemExit(f"tagging featured products failed: {failed[0]}")
 
 
+async def _clear_scores(store: GraphAccess) -> int:
+    """Clear every score an earlier run wrote, so the first run writes them all again (cold)."""
+    now = utc_now()
+    keys = []
+    for definition in await tag_service.tag_definitions(store, ObjectType.USER):
+        if definition.name in SCORED_TAGS:
+            held = await tag_store.person_values_of_tag(store, definition.key, now)
+            keys += [tag_service.value_key(definition.key, "person", one_id) for one_id in held]
+    for begin in range(0, len(keys), 10_000):
+
+        async def clear(tx: Transaction, batch: list[str] = keys[begin : begin + 10_000]) -> None:
+            await tag_store.clear_values(tx, batch)
+
+        await store.write(clear)
+    return len(keys)
+
+
 async def main(args: argparse.Namespace) -> None:
     built = build(args.data_dir, args.people)
     print(f"graph: {built}", flush=True)
@@ -194,6 +213,7 @@ async def main(args: argparse.Namespace) -> None:
     rates: list[float] = []
     async with open_graph(settings) as runtime:
         await _feature_products(runtime.store)
+        print(f"cleared {await _clear_scores(runtime.store):,} scores of an earlier run", flush=True)
         for run in range(args.runs):
             report = await score_everyone(runtime.store, context, as_of=AS_OF)
             rate = report.profiles / report.seconds

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import LiteralString
+from typing import LiteralString, cast
 
 import pytest
 
@@ -66,3 +66,24 @@ async def test_every_migration_statement_can_run_twice(graph_store: GraphStore) 
     assert [m.version for m in reapplied] == [m.version for m in load_migrations()]
     assert {record["name"] for record in await graph_store.query(SHOW_INDEX_NAMES)} == before
     assert (await migration_status(graph_store)).complete
+
+
+OLD_STYLE_INTERACTION: LiteralString = """
+CREATE (x:Interaction {event_id: 'old-1', ts: '2025-01-01T00:00:00Z', kind: 'view'})
+MERGE (c:Channel {code: 'tmall'})
+MERGE (p:Product {sku: 'SKU-OLD'})
+CREATE (x)-[:VIA]->(c), (x)-[:ON]->(p)
+"""
+INTERACTION_PROPERTIES: LiteralString = (
+    "MATCH (x:Interaction {event_id: 'old-1'}) RETURN x.channel AS channel, x.sku AS sku"
+)
+
+
+async def test_interactions_written_before_0012_get_their_channel_and_sku(graph_store: GraphStore) -> None:
+    await graph_store.execute(OLD_STYLE_INTERACTION)
+    assert await graph_store.query(INTERACTION_PROPERTIES) == [{"channel": None, "sku": None}]
+    backfill = [m for m in load_migrations() if m.name == "interaction_channel_and_sku"]
+    assert len(backfill) == 1
+    for statement in backfill[0].statements:
+        await graph_store.execute(cast(LiteralString, statement))
+    assert await graph_store.query(INTERACTION_PROPERTIES) == [{"channel": "tmall", "sku": "SKU-OLD"}]

@@ -26,6 +26,8 @@ __all__ = [
     "user_features",
 ]
 
+_WINDOW_KEYS = tuple((days, f"orders_{days}d", f"amount_{days}d", f"interactions_{days}d") for days in WINDOWS)
+
 # The touch actions that show a consumer answered a campaign (sent and delivered do not).
 RESPONSES = frozenset({"opened", "clicked", "converted"})
 
@@ -161,11 +163,11 @@ def user_features(facts: UserFacts, scores: Scores, as_of: date, interest_window
         "tier": scores.tier,
         "tags": dict(facts.tags),
     }  # fmt: skip
-    for limit in WINDOWS:
+    for limit, orders_key, amount_key, interactions_key in _WINDOW_KEYS:
         inside = [amount for days, amount in order_days if days < limit]
-        features[f"orders_{limit}d"] = len(inside)
-        features[f"amount_{limit}d"] = float(sum(inside))
-        features[f"interactions_{limit}d"] = sum(1 for days in interaction_days if days < limit)
+        features[orders_key] = len(inside)
+        features[amount_key] = float(sum(inside))
+        features[interactions_key] = sum(1 for days in interaction_days if days < limit)
     return features
 
 

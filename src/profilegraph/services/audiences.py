@@ -8,6 +8,7 @@ an ingest has touched since are computed afresh, so a count is always as of now.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +33,7 @@ from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError
 from profilegraph.services.affinities import scored_candidates
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import score_profiles
+from profilegraph.services.collector import pauses_collector
 from profilegraph.services.resolution import utc_now
 from profilegraph.services.tags import TagContext, tag_definitions
 from profilegraph.store import audiences as audience_store
@@ -100,14 +102,20 @@ class _Answers:
         self.as_of = as_of
         self.half_life_days = half_life_days
         self.now = utc_now()
-        self._scores: dict[str, StoredScore] | None = None
-        self._identity_rows: list[profile_store.ProfileFilterRows] | None = None
-        self._retired: set[str] | None = None
+        # Leaves are answered side by side: what several read is read once, by the first to ask.
+        self._scores: asyncio.Future[dict[str, StoredScore]] | None = None
+        self._identity_rows: asyncio.Future[list[profile_store.ProfileFilterRows]] | None = None
+        self._retired: asyncio.Future[set[str]] | None = None
 
     async def scores(self) -> dict[str, StoredScore]:
         if self._scores is None:
-            self._scores = await _scores(self.store, self.context, self.as_of)
-        return self._scores
+            self._scores = asyncio.ensure_future(_scores(self.store, self.context, self.as_of))
+        return await self._scores
+
+    async def retired(self) -> set[str]:
+        if self._retired is None:
+            self._retired = asyncio.ensure_future(tag_store.retired_one_ids(self.store))
+        return await self._retired
 
     async def universe(self) -> frozenset[str]:
         return frozenset(await self.scores())
@@ -124,10 +132,11 @@ class _Answers:
 
     async def _identity(self, leaf: IdentityLeaf) -> frozenset[str]:
         if self._identity_rows is None:
-            self._identity_rows = await profile_store.profile_rows(self.store)
+            self._identity_rows = asyncio.ensure_future(profile_store.profile_rows(self.store))
+        rows = await self._identity_rows
         return frozenset(
             row.one_id
-            for row in self._identity_rows
+            for row in rows
             if leaf.identifier_types <= row.types
             and (leaf.source is None or leaf.source in row.sources)
             and _within(row.first_seen, leaf.first_seen_from, leaf.first_seen_to)
@@ -151,13 +160,11 @@ class _Answers:
     async def _tag(self, leaf: TagLeaf) -> frozenset[str]:
         rows = await tag_store.audience_rows(self.store, f"{ObjectType.USER}:{leaf.name}", self.now)
         owners = await tag_store.owners_of_values(self.store, [key for one_id, _, _, _, key in rows if one_id is None])
-        if self._retired is None:
-            self._retired = await tag_store.retired_one_ids(self.store) if rows else set()
+        retired = await self.retired() if rows else set()
         # A value set on a OneID since merged counts for the survivor; a rule's is computed anew there.
-        moved = sorted({one_id for one_id, kind, _, _, _ in rows if one_id in self._retired and kind != TagKind.RULE})
+        moved = sorted({one_id for one_id, kind, _, _, _ in rows if one_id in retired and kind != TagKind.RULE})
         current = await tag_store.redirects(self.store, moved)
         holds = tag_value_predicate(leaf)
-        retired = self._retired
         if not owners and not current and not any(one_id in retired for one_id, _, _, _, _ in rows):
             # Every value is set on an active OneID, one per OneID: no newest to choose.
             return frozenset(one_id for one_id, _, value, _, _ in rows if one_id is not None and holds(value))
@@ -190,6 +197,7 @@ async def _check_tags(store: GraphAccess, wanted: Filter) -> None:
             raise InvalidInputError(f"unknown affinity dimension {leaf.dimension}", field="filter.affinity")
 
 
+@pauses_collector
 async def select(
     store: GraphAccess,
     wanted: Filter,
@@ -207,7 +215,8 @@ async def select(
     children = (*wanted.all_of, *wanted.any_of, *([wanted.none_of] if wanted.none_of else []))
     nested = {leaf for child in children for leaf in leaves(child)}
     narrowed = [leaf for leaf in wanted.conditions if isinstance(leaf, ValueLeaf) and leaf not in nested]
-    found = {leaf: await answers.answer(leaf) for leaf in leaves(wanted) if leaf not in narrowed}
+    first = list(dict.fromkeys(leaf for leaf in leaves(wanted) if leaf not in narrowed))
+    found = dict(zip(first, await asyncio.gather(*(answers.answer(leaf) for leaf in first)), strict=True))
     siblings = [found[leaf] for leaf in wanted.conditions if leaf not in narrowed]
     within = frozenset.intersection(*siblings) if siblings else None
     for leaf in narrowed:

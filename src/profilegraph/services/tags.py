@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -440,6 +440,15 @@ class RecomputeReport:
             self.errors.append(message)
 
 
+# The features that come from a consumer's identifiers rather than their facts.
+IDENTIFIER_FEATURES = frozenset({"sources", "identifier_types", "days_since_seen"})
+
+
+def reads_identifier_features(rules: Sequence[CompiledRule]) -> bool:
+    """Whether any of the rules reads what only the identifiers tell (a read they can skip otherwise)."""
+    return any(rule.variables & IDENTIFIER_FEATURES for rule in rules)
+
+
 def rules_of(definitions: Sequence[TagDefinition], object_type: ObjectType) -> list[CompiledRule]:
     """The rule tags of one object type, compiled, in evaluation order."""
     return [compile_rule(d) for d in evaluation_order(d for d in definitions if d.object_type is object_type)]
@@ -452,6 +461,34 @@ class _Change:
     value: Any  # None clears
 
 
+def _run_rules(
+    rules: Sequence[CompiledRule],
+    features: dict[str, Any],
+    failed: Callable[[CompiledRule, EvaluationError], object] | None = None,
+) -> Iterator[tuple[CompiledRule, Any]]:
+    """Each rule in order with its value on one object (None clears; a failing rule yields None),
+    kept in features["tags"] so the rules after it see it."""
+    tags = features["tags"]
+    bound = bind(rules, features) if rules else None
+    tags_changed = False
+    for rule in rules:
+        if tags_changed and "tags" in rule.variables:  # it reads a value set by a rule before it
+            bound, tags_changed = bind(rules, features), False
+        try:
+            value = rule.evaluate(bound)
+        except EvaluationError as error:
+            if failed is not None:
+                failed(rule, error)
+            value = None
+        name = rule.definition.name
+        if value is None:
+            tags_changed |= tags.pop(name, None) is not None
+        else:
+            tags_changed |= tags.get(name) != value
+            tags[name] = value
+        yield rule, value
+
+
 def _evaluate(
     rules: Sequence[CompiledRule],
     object_id: str,
@@ -460,35 +497,25 @@ def _evaluate(
     report: RecomputeReport,
 ) -> list[_Change]:
     """Run an object's rules in order (each sees the values of those before); the changes they make."""
+
+    def failed(rule: CompiledRule, error: EvaluationError) -> None:
+        report.note_failure(f"{rule.definition.key} on {object_id}: {error}")
+
     changes = []
-    tags = features["tags"]
-    bound = bind(rules, features) if rules else None
-    tags_changed = False
-    for rule in rules:
-        name = rule.definition.name
-        if tags_changed and "tags" in rule.variables:  # it reads a value set by a rule before it
-            bound, tags_changed = bind(rules, features), False
-        try:
-            value = rule.evaluate(bound)
-        except EvaluationError as error:
-            report.note_failure(f"{rule.definition.key} on {object_id}: {error}")
-            value = None
-        before = held.get(name)
+    for rule, value in _run_rules(rules, features, failed):
+        before = held.get(rule.definition.name)
         if value is None:
-            tags_changed |= tags.pop(name, None) is not None
             if before is not None and before.kind is TagKind.RULE:
                 changes.append(_Change(object_id, rule, None))
-        else:
-            tags_changed |= tags.get(name) != value
-            tags[name] = value
-            if before is None or before.kind is not TagKind.RULE or before.value != value:
-                changes.append(_Change(object_id, rule, value))
+        elif before is None or before.kind is not TagKind.RULE or before.value != value:
+            changes.append(_Change(object_id, rule, value))
     return changes
 
 
 def rule_values(rules: Sequence[CompiledRule], features: dict[str, Any]) -> dict[str, Any]:
     """What the rules yield on one object's features (a failing rule yields nothing): as features["tags"]."""
-    _evaluate(rules, "", features, {}, RecomputeReport(ObjectType.USER))
+    for _ in _run_rules(rules, features):
+        pass
     tags: dict[str, Any] = features["tags"]
     return tags
 
@@ -613,7 +640,8 @@ async def _recompute_users(
         store, one_ids, horizon_days=context.horizon_days, as_of=as_of, lifecycle_config=context.lifecycle
     )
     by_one_id = {row.one_id: row for row in scored}
-    targets = sorted(by_one_id) if one_ids is None else sorted(set(one_ids))
+    # OneIDs with identifiers: the value figures cover exactly those, whatever else was named.
+    targets = sorted(by_one_id) if one_ids is None else sorted(set(one_ids) & by_one_id.keys())
     # score_profiles has just read the newest fit: its cached copy will do
     model = await clv_store.latest_fit(store, max_age=clv_store.FIT_MAX_AGE_SECONDS)
     fit_id = model.fitted_at if model else ""
@@ -621,11 +649,14 @@ async def _recompute_users(
     # Read only what the rules use: attributes and other tags are the costly parts of a read.
     reads_attributes = any("attributes" in rule.variables for rule in rules)
     reads_tags = any("tags" in rule.variables for rule in rules)
+    reads_identifiers = reads_identifier_features(rules)
 
     featured = await tag_store.tagged_products(store, context.signals.featured_tag, now)
 
     async def read(chunk: list[str]) -> _UserInputs:
-        facts_rows = await tag_store.user_facts(store, chunk, attributes=reads_attributes)
+        facts_rows = await tag_store.user_facts(
+            store, chunk, attributes=reads_attributes, identifiers=reads_identifiers
+        )
         held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
         return _UserInputs(facts_rows, held_by, by_one_id, as_of, featured)
 

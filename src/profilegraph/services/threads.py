@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 __all__ = ["off_the_loop", "read_ahead"]
 
 T = TypeVar("T")
 C = TypeVar("C")
+_END = object()
 
 
 async def off_the_loop(work: Callable[[Callable[[], bool]], T]) -> T:
@@ -28,21 +30,31 @@ async def off_the_loop(work: Callable[[Callable[[], bool]], T]) -> T:
         raise
 
 
-async def read_ahead(chunks: Sequence[C], read: Callable[[C], Awaitable[T]]) -> AsyncIterator[tuple[C, T]]:
-    """Each chunk with what ``read`` returns for it, the next chunk read while the caller works on
-    this one: the graph server and Python work at the same time. On an error or a cancel the
-    read under way is dropped."""
-    upcoming = asyncio.create_task(_awaited(read(chunks[0]))) if chunks else None
+async def read_ahead(
+    chunks: Sequence[C], read: Callable[[C], Awaitable[T]], *, depth: int = 1
+) -> AsyncIterator[tuple[C, T]]:
+    """Each chunk with what ``read`` returns for it, the next ``depth`` chunks read while the caller
+    works on this one: the graph server and Python work at the same time. On an error or a
+    cancel the reads under way are dropped."""
+    upcoming: deque[asyncio.Task[T]] = deque()
+    following = iter(chunks)
+
+    def start_next() -> None:
+        chunk = next(following, _END)
+        if chunk is not _END:
+            upcoming.append(asyncio.create_task(_awaited(read(cast(C, chunk)))))
+
     try:
-        for index, chunk in enumerate(chunks):
-            assert upcoming is not None
-            found = await upcoming
-            upcoming = asyncio.create_task(_awaited(read(chunks[index + 1]))) if index + 1 < len(chunks) else None
+        for _ in range(depth):
+            start_next()
+        for chunk in chunks:
+            found = await upcoming.popleft()
+            start_next()
             yield chunk, found
     finally:
-        if upcoming is not None:
-            upcoming.cancel()
-            await asyncio.gather(upcoming, return_exceptions=True)
+        for task in upcoming:
+            task.cancel()
+        await asyncio.gather(*upcoming, return_exceptions=True)
 
 
 async def _awaited(work: Awaitable[T]) -> T:

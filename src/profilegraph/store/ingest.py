@@ -74,7 +74,7 @@ SET c.qty = r.qty, c.price = r.price
 UPSERT_INTERACTIONS: LiteralString = """
 UNWIND $rows AS r
 MERGE (x:Interaction {event_id: r.event_id})
-ON CREATE SET x.ts = r.ts, x.kind = r.kind, x.source = r.source
+ON CREATE SET x.ts = r.ts, x.kind = r.kind, x.source = r.source, x.channel = r.channel, x.sku = r.sku
 WITH x, r
 UNWIND r.identifier_keys AS key
 MATCH (i:Identifier {key: key})

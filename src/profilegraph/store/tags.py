@@ -243,9 +243,7 @@ RETURN collect(DISTINCT [one_id, o.order_id, o.ts, o.amount, o.channel]) AS rows
 FACTS_INTERACTIONS: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
-OPTIONAL MATCH (x)-[:VIA]->(c:Channel)
-OPTIONAL MATCH (x)-[:ON]->(product:Product)
-RETURN collect(DISTINCT [one_id, x.event_id, x.ts, c.code, x.kind, product.sku]) AS rows
+RETURN collect(DISTINCT [one_id, x.event_id, x.ts, x.channel, x.kind, x.sku]) AS rows
 """
 
 FACTS_TOUCHES: LiteralString = """
@@ -404,23 +402,29 @@ class UserFactRows(NamedTuple):
     attributes: list[list[Any]]  # [one_id, event_id, name, value, source, ts]
 
 
-async def user_facts(store: GraphAccess, one_ids: Sequence[str], *, attributes: bool = True) -> UserFactRows:
-    """What user rules read of the OneIDs named; ``attributes`` False leaves attribute values out."""
+async def user_facts(
+    store: GraphAccess, one_ids: Sequence[str], *, attributes: bool = True, identifiers: bool = True
+) -> UserFactRows:
+    """What user rules read of the OneIDs named; ``attributes`` False leaves attribute values out,
+    ``identifiers`` False the identifiers (then every OneID named is taken to have some)."""
     names = list(one_ids)
-    queries = [FACTS_IDENTIFIERS, FACTS_ORDERS, FACTS_INTERACTIONS, FACTS_TOUCHES]
+    queries: list[LiteralString] = [FACTS_ORDERS, FACTS_INTERACTIONS, FACTS_TOUCHES]
+    if identifiers:
+        queries.append(FACTS_IDENTIFIERS)
     if attributes:
         queries.append(FACTS_ATTRIBUTES)
     # The server answers them side by side while the first answers are decoded here.
-    answers = await asyncio.gather(*(store.query(query, one_ids=names) for query in queries))
-    identifiers, orders, interactions, touches, *rest = (_one_row(answer) for answer in answers)
-    found = {row[0] for row in identifiers}
+    answers = [_one_row(answer) for answer in await asyncio.gather(*(store.query(q, one_ids=names) for q in queries))]
+    orders, interactions, touches = answers[:3]
+    held = answers[3] if identifiers else []
+    found = {row[0] for row in held} if identifiers else set(names)
     return UserFactRows(
         one_ids=[one_id for one_id in names if one_id in found],
-        identifiers=identifiers,
+        identifiers=held,
         orders=orders,
         interactions=interactions,
         touches=touches,
-        attributes=rest[0] if rest else [],
+        attributes=answers[-1] if attributes else [],
     )
 
 

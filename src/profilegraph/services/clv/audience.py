@@ -64,8 +64,12 @@ def score_activity(
     horizon_days: int,
     as_of: date,
     lifecycle_config: LifecycleConfig,
+    purchases_horizon_days: int | None = None,
 ) -> list[ProfileRow]:
-    """``score_profiles`` for activity already read and a fit in hand; facts after ``as_of`` do not count."""
+    """``score_profiles`` for activity already read and a fit in hand; facts after ``as_of`` do not count.
+
+    ``expected_purchases`` is over ``purchases_horizon_days`` when given (a churn model's
+    holdout length), over ``horizon_days`` otherwise."""
     one_ids = sorted(activity.first_seen)
     purchases = [[p for p in activity.purchases(one_id) if p[0] <= as_of] for one_id in one_ids]
     historic = [float(sum(a for _, a in bought)) for bought in purchases]
@@ -76,6 +80,8 @@ def score_activity(
     if model is not None:
         people = population(model, purchases, as_of)
         purchases_ahead, p_alive, clv = predict(model, people, horizon_days)
+        if purchases_horizon_days is not None and purchases_horizon_days != horizon_days:
+            purchases_ahead, _, _ = predict(model, people, purchases_horizon_days)
         churned = churned_since(model, people, purchases, lifecycle_config.churn_p_alive)
         for index, bought in enumerate(purchases):
             predicted[index] = float(clv[index]) if bought else 0.0

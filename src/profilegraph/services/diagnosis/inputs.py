@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from profilegraph.domain.diagnosis.segments import segment_row
 from profilegraph.domain.features import UserFacts, user_features
 from profilegraph.domain.rules import CompiledRule
 from profilegraph.services.clv.audience import ProfileRow
-from profilegraph.services.tags import TagContext, rule_values, scores_of, user_facts_of
+from profilegraph.services.tags import TagContext, reads_identifier_features, rule_values, scores_of, user_facts_of
 from profilegraph.services.threads import read_ahead
 from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess
@@ -24,14 +24,32 @@ from profilegraph.store.ports import GraphAccess
 __all__ = ["CHUNK", "Customer", "read_customers", "segment_features"]
 
 CHUNK = 2000
+# Chunks read ahead of the one worked on: enough to keep the graph server busy while the
+# value figures are computed, few enough that memory stays bounded by a few chunks.
+READ_AHEAD = 3
 
 
-@dataclass(frozen=True)
 class Customer:
-    one_id: str
-    facts: UserFacts
-    features: dict[str, Any]
-    value: ProfileRow
+    """One consumer's facts and value figures; the rule features (with the rule tags' values in
+    ``tags``) are worked out when first asked for: scoring a lead reads only its interactions."""
+
+    def __init__(
+        self, one_id: str, facts: UserFacts, value: ProfileRow, as_of: date, window_days: int,
+        rules: Sequence[CompiledRule],
+    ) -> None:  # fmt: skip
+        self.one_id = one_id
+        self.facts = facts
+        self.value = value
+        self._as_of = as_of
+        self._window_days = window_days
+        self._rules = rules
+
+    @cached_property
+    def features(self) -> dict[str, Any]:
+        features = user_features(self.facts, scores_of(self.value), self._as_of, self._window_days)
+        if self._rules:
+            rule_values(self._rules, features)
+        return features
 
 
 def segment_features(customer: Customer) -> list[float]:
@@ -54,39 +72,51 @@ def _customers(
     rules: Sequence[CompiledRule],
     featured: frozenset[str],
 ) -> list[Customer]:
-    found = []
-    for one_id, facts in user_facts_of(rows, {}, context.survivorship, featured).items():
-        value = values[one_id]
-        features = user_features(facts, scores_of(value), as_of, context.signals.fading_window_days)
-        if rules:
-            rule_values(rules, features)
-        found.append(Customer(one_id, facts, features, value))
-    return found
+    window = context.signals.fading_window_days
+    return [
+        Customer(one_id, facts, values[one_id], as_of, window, rules)
+        for one_id, facts in user_facts_of(rows, {}, context.survivorship, featured).items()
+    ]
 
 
 async def read_customers(
     store: GraphAccess,
-    values: Sequence[ProfileRow],
+    values: Sequence[ProfileRow] | asyncio.Future[Sequence[ProfileRow]],
     *,
     as_of: date,
     context: TagContext,
     rules: Sequence[CompiledRule],
     now: str,
+    one_ids: Sequence[str] | None = None,
 ) -> AsyncIterator[list[Customer]]:
     """The customers of ``values`` (value figures already scored as of ``as_of``), a chunk at a time.
 
-    The next chunk is read while this one is worked on; the rules see no manual or model
-    tags, which have no history to take as of a past day.
+    The next chunks are read while this one is worked on. ``values`` may still be being
+    computed (a future, with ``one_ids`` naming whom to read): the first chunks' facts are
+    read meanwhile. The rules see no manual or model tags, which have no history to take as
+    of a past day.
     """
-    by_one_id = {row.one_id: row for row in values}
-    one_ids = sorted(by_one_id)
+    if isinstance(values, asyncio.Future):
+        if one_ids is None:
+            raise ValueError("one_ids must name whom to read while the values are computed")
+        pending = values
+    else:
+        one_ids = [row.one_id for row in values]
+        pending = asyncio.get_running_loop().create_future()
+        pending.set_result(values)
     featured = await tag_store.tagged_products(store, context.signals.featured_tag, now)
     attributes = any("attributes" in rule.variables for rule in rules)
-    chunks = [one_ids[begin : begin + CHUNK] for begin in range(0, len(one_ids), CHUNK)]
+    # The OneIDs come from the value figures, which count only OneIDs with identifiers.
+    identifiers = reads_identifier_features(rules)
+    ordered = sorted(one_ids)
+    chunks = [ordered[begin : begin + CHUNK] for begin in range(0, len(ordered), CHUNK)]
+    by_one_id: dict[str, ProfileRow] = {}
 
     async def read(chunk: list[str]) -> list[Customer]:
-        rows = await tag_store.user_facts(store, chunk, attributes=attributes)
+        rows = await tag_store.user_facts(store, chunk, attributes=attributes, identifiers=identifiers)
+        if not by_one_id:
+            by_one_id.update((row.one_id, row) for row in await pending)
         return await asyncio.to_thread(_customers, rows, by_one_id, as_of, context, rules, featured)
 
-    async for _, customers in read_ahead(chunks, read):
+    async for _, customers in read_ahead(chunks, read, depth=READ_AHEAD):
         yield customers

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,7 +21,6 @@ from profilegraph.domain.diagnosis.shipped import CHURN_RISK, HIGH_VALUE_TYPE, I
 from profilegraph.domain.diagnosis.subtypes import SubtypeConfig, SubtypeCuts, high_value_type, subtype_cuts
 from profilegraph.domain.lifecycle import Tier
 from profilegraph.domain.tags import ObjectType, TagDefinition, TagKind, expires_at
-from profilegraph.domain.valuation import ClvModel, population, predict
 from profilegraph.services.clv._common import today
 from profilegraph.services.clv.audience import ProfileRow, score_activity
 from profilegraph.services.collector import pauses_collector
@@ -104,18 +103,6 @@ def _score_chunk(customers: Sequence[Customer], scorers: _Scorers) -> dict[str, 
     return scored
 
 
-def _expected_purchases(
-    fit: ClvModel, activity: clv_store.ProfileActivity, values: Sequence[ProfileRow], as_of: date, horizon_days: int
-) -> list[ProfileRow]:
-    """``values`` with their expected purchases over another horizon (the churn model's)."""
-    purchases = [[p for p in activity.purchases(row.one_id) if p[0] <= as_of] for row in values]
-    expected, _, _ = predict(fit, population(fit, purchases, as_of), horizon_days)
-    return [
-        replace(row, expected_purchases=float(e) if row.orders else None)
-        for row, e in zip(values, expected, strict=True)
-    ]
-
-
 # A held value: (value, kind, source), as store.tags.person_values_of_tag reads it.
 _Held = tuple[Any, str, str | None]
 
@@ -146,6 +133,59 @@ def _changes(
     return rows, cleared
 
 
+def _chunk_changes(
+    customers: Sequence[Customer],
+    scored: dict[str, dict[str, tuple[Any, float | None]]],
+    held: dict[str, dict[str, _Held]],
+    definitions: dict[str, TagDefinition],
+    now: str,
+    report: ScoringReport,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The values to write and the value keys to clear for one chunk; counts what was scored."""
+    rows: list[dict[str, Any]] = []
+    cleared: list[str] = []
+    for customer in customers:
+        found = scored[customer.one_id]
+        report.churn_scored += CHURN_RISK in found
+        report.high_value_typed += HIGH_VALUE_TYPE in found
+        report.intent_scored += INTENT in found
+        report.segmented += SEGMENT in found
+        new_rows, new_cleared = _changes(customer.one_id, found, held, definitions, now)
+        rows += new_rows
+        cleared += new_cleared
+    return rows, cleared
+
+
+async def _write_scores(store: GraphAccess, rows: list[dict[str, Any]], cleared: list[str]) -> None:
+    if not rows and not cleared:
+        return
+
+    async def write(tx: Transaction) -> None:
+        await tag_store.set_values(tx, "person", rows)
+        await tag_store.clear_values(tx, cleared)
+
+    await store.write(write, retry_conflicts=True)
+
+
+def _scorers_for(
+    values: Sequence[ProfileRow],
+    as_of: date,
+    churn_model: churn.ChurnModel | None,
+    segmentation: Segmentation | None,
+    context: DiagnosisContext,
+) -> _Scorers:
+    high_value = [row for row in values if row.tier is Tier.HIGH_VALUE and row.orders > 0]
+    return _Scorers(
+        as_of=as_of,
+        churn_model=churn_model,
+        segmentation=segmentation,
+        cuts=subtype_cuts(
+            [row.orders for row in high_value], [row.historic / row.orders for row in high_value], context.subtypes
+        ),
+        intent=context.intent,
+    )
+
+
 @pauses_collector
 async def score_everyone(
     store: GraphAccess,
@@ -161,57 +201,54 @@ async def score_everyone(
     now = utc_now()
     definitions = {d.name: d for d in await tag_definitions(store, ObjectType.USER)}
     scored_tags = {name: definitions[name] for name in SCORED_TAGS if name in definitions}
-    churn_model = await latest_churn_model(store)
-    segmentation = await latest_segmentation(store)
+    # What the Persons hold now is read once per tag (a row per value would cost more than the values).
+    churn_model, segmentation, fit, activity, answers = await asyncio.gather(
+        latest_churn_model(store),
+        latest_segmentation(store),
+        clv_store.latest_fit(store),
+        clv_store.all_activity(store),
+        asyncio.gather(*(tag_store.person_values_of_tag(store, d.key, now) for d in scored_tags.values())),
+    )
+    held = dict(zip(scored_tags, answers, strict=True))
     report.churn_model = churn_model.trained_at if churn_model else None
     report.segmentation = segmentation.created_at if segmentation else None
-    fit = await clv_store.latest_fit(store)
-    activity = await clv_store.all_activity(store)
-    lifecycle = context.tags.lifecycle
-    values = score_activity(
-        fit, activity, horizon_days=context.tags.horizon_days, as_of=as_of, lifecycle_config=lifecycle
-    )
-    if churn_model is not None and fit is not None and churn_model.horizon_days != context.tags.horizon_days:
-        values = _expected_purchases(fit, activity, values, as_of, churn_model.horizon_days)
-    high_value = [row for row in values if row.tier is Tier.HIGH_VALUE and row.orders > 0]
-    scorers = _Scorers(
-        as_of=as_of,
-        churn_model=churn_model,
-        segmentation=segmentation,
-        cuts=subtype_cuts(
-            [row.orders for row in high_value], [row.historic / row.orders for row in high_value], context.subtypes
-        ),
-        intent=context.intent,
-    )
+
+    def value_figures() -> Sequence[ProfileRow]:
+        return score_activity(
+            fit, activity, horizon_days=context.tags.horizon_days, as_of=as_of, lifecycle_config=context.tags.lifecycle,
+            # the churn model reads expected purchases over its own holdout's length
+            purchases_horizon_days=churn_model.horizon_days if churn_model else None,
+        )  # fmt: skip
+
+    # The first chunks' facts are read while the value figures are computed.
+    values = asyncio.ensure_future(asyncio.to_thread(value_figures))
     rules = rules_of(list(definitions.values()), ObjectType.USER) if churn_model and churn_model.tags else []
-    # What the Persons hold now, read once per tag (a row per value would cost more than the values).
-    answers = await asyncio.gather(*(tag_store.person_values_of_tag(store, d.key, now) for d in scored_tags.values()))
-    held = dict(zip(scored_tags, answers, strict=True))
-    total = len(values)
-    async for customers in read_customers(store, values, as_of=as_of, context=context.tags, rules=rules, now=now):
-        scored = await asyncio.to_thread(_score_chunk, customers, scorers)
-        chunk = [c.one_id for c in customers]
-        rows: list[dict[str, Any]] = []
-        cleared: list[str] = []
-        for one_id in chunk:
-            found = scored[one_id]
-            report.churn_scored += CHURN_RISK in found
-            report.high_value_typed += HIGH_VALUE_TYPE in found
-            report.intent_scored += INTENT in found
-            report.segmented += SEGMENT in found
-            new_rows, new_cleared = _changes(one_id, found, held, scored_tags, now)
-            rows += new_rows
-            cleared += new_cleared
-
-        async def write(tx: Transaction, rows: list[dict[str, Any]] = rows, cleared: list[str] = cleared) -> None:
-            await tag_store.set_values(tx, "person", rows)
-            await tag_store.clear_values(tx, cleared)
-
-        await store.write(write, retry_conflicts=True)
-        report.set += len(rows)
-        report.cleared += len(cleared)
-        report.profiles += len(chunk)
-        if on_progress:
-            on_progress(report.profiles, total)
+    total = len(activity.first_seen)
+    scorers: _Scorers | None = None
+    customers_read = read_customers(
+        store, values, one_ids=list(activity.first_seen), as_of=as_of, context=context.tags, rules=rules, now=now
+    )
+    # A chunk's scores are written while the next chunk is scored: one write in flight at a time.
+    writing: asyncio.Task[None] | None = None
+    try:
+        async for customers in customers_read:
+            scorers = scorers or _scorers_for(values.result(), as_of, churn_model, segmentation, context)
+            scored = await asyncio.to_thread(_score_chunk, customers, scorers)
+            rows, cleared = _chunk_changes(customers, scored, held, scored_tags, now, report)
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(_write_scores(store, rows, cleared))
+            report.set += len(rows)
+            report.cleared += len(cleared)
+            report.profiles += len(customers)
+            if on_progress:
+                on_progress(report.profiles, total)
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
+    await values  # computed even when there was nobody to read
     report.seconds = time.perf_counter() - started
     return report
