@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import TypeVar, cast
 
 __all__ = ["off_the_loop", "read_ahead"]
@@ -32,7 +32,7 @@ async def off_the_loop(work: Callable[[Callable[[], bool]], T]) -> T:
 
 async def read_ahead(
     chunks: Sequence[C], read: Callable[[C], Awaitable[T]], *, depth: int = 1
-) -> AsyncIterator[tuple[C, T]]:
+) -> AsyncGenerator[tuple[C, T], None]:
     """Each chunk with what ``read`` returns for it, the next ``depth`` chunks read while the caller
     works on this one: the graph server and Python work at the same time. On an error or a
     cancel the reads under way are dropped."""
@@ -42,7 +42,7 @@ async def read_ahead(
     def start_next() -> None:
         chunk = next(following, _END)
         if chunk is not _END:
-            upcoming.append(asyncio.create_task(_awaited(read(cast(C, chunk)))))
+            upcoming.append(asyncio.create_task(_reading(read, cast(C, chunk))))
 
     try:
         for _ in range(depth):
@@ -57,5 +57,6 @@ async def read_ahead(
         await asyncio.gather(*upcoming, return_exceptions=True)
 
 
-async def _awaited(work: Awaitable[T]) -> T:
-    return await work
+async def _reading(read: Callable[[C], Awaitable[T]], chunk: C) -> T:
+    # The read starts inside the task: a task cancelled before it ran leaves no coroutine unawaited.
+    return await read(chunk)

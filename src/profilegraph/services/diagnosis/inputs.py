@@ -7,7 +7,8 @@ yield on them as ``tags``), plus the value figures of a CLV fit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -88,7 +89,7 @@ async def read_customers(
     rules: Sequence[CompiledRule],
     now: str,
     one_ids: Sequence[str] | None = None,
-) -> AsyncIterator[list[Customer]]:
+) -> AsyncGenerator[list[Customer], None]:
     """The customers of ``values`` (value figures already scored as of ``as_of``), a chunk at a time.
 
     The next chunks are read while this one is worked on. ``values`` may still be being
@@ -118,5 +119,6 @@ async def read_customers(
             by_one_id.update((row.one_id, row) for row in await pending)
         return await asyncio.to_thread(_customers, rows, by_one_id, as_of, context, rules, featured)
 
-    async for _, customers in read_ahead(chunks, read, depth=READ_AHEAD):
-        yield customers
+    async with aclosing(read_ahead(chunks, read, depth=READ_AHEAD)) as chunks_read:
+        async for _, customers in chunks_read:
+            yield customers

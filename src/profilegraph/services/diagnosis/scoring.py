@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -225,24 +226,25 @@ async def score_everyone(
     rules = rules_of(list(definitions.values()), ObjectType.USER) if churn_model and churn_model.tags else []
     total = len(activity.first_seen)
     scorers: _Scorers | None = None
+    # A chunk's scores are written while the next chunk is scored: one write in flight at a time.
+    writing: asyncio.Task[None] | None = None
     customers_read = read_customers(
         store, values, one_ids=list(activity.first_seen), as_of=as_of, context=context.tags, rules=rules, now=now
     )
-    # A chunk's scores are written while the next chunk is scored: one write in flight at a time.
-    writing: asyncio.Task[None] | None = None
     try:
-        async for customers in customers_read:
-            scorers = scorers or _scorers_for(values.result(), as_of, churn_model, segmentation, context)
-            scored = await asyncio.to_thread(_score_chunk, customers, scorers)
-            rows, cleared = _chunk_changes(customers, scored, held, scored_tags, now, report)
-            if writing is not None:
-                await writing
-            writing = asyncio.create_task(_write_scores(store, rows, cleared))
-            report.set += len(rows)
-            report.cleared += len(cleared)
-            report.profiles += len(customers)
-            if on_progress:
-                on_progress(report.profiles, total)
+        async with aclosing(customers_read):  # on an error the reads under way stop at once
+            async for customers in customers_read:
+                scorers = scorers or _scorers_for(values.result(), as_of, churn_model, segmentation, context)
+                scored = await asyncio.to_thread(_score_chunk, customers, scorers)
+                rows, cleared = _chunk_changes(customers, scored, held, scored_tags, now, report)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(_write_scores(store, rows, cleared))
+                report.set += len(rows)
+                report.cleared += len(cleared)
+                report.profiles += len(customers)
+                if on_progress:
+                    on_progress(report.profiles, total)
         if writing is not None:
             await writing
     finally:
