@@ -69,6 +69,7 @@ __all__ = [
     "ensure_shipped_tags",
     "event_tag_rows",
     "ingest_rules",
+    "read_user_facts",
     "recompute",
     "refresh_touched",
     "rule_values",
@@ -441,12 +442,20 @@ class RecomputeReport:
 
 
 # The features that come from a consumer's identifiers rather than their facts.
-IDENTIFIER_FEATURES = frozenset({"sources", "identifier_types", "days_since_seen"})
+_IDENTIFIER_FEATURES = frozenset({"sources", "identifier_types", "days_since_seen"})
 
 
-def reads_identifier_features(rules: Sequence[CompiledRule]) -> bool:
-    """Whether any of the rules reads what only the identifiers tell (a read they can skip otherwise)."""
-    return any(rule.variables & IDENTIFIER_FEATURES for rule in rules)
+async def read_user_facts(
+    store: GraphAccess, one_ids: Sequence[str], rules: Sequence[CompiledRule]
+) -> tag_store.UserFactRows:
+    """The facts of the OneIDs named (each known to have identifiers) that ``rules`` need:
+    attributes and identifiers, the costly parts of a read, only when a rule reads them."""
+    return await tag_store.user_facts(
+        store,
+        one_ids,
+        attributes=any("attributes" in rule.variables for rule in rules),
+        identifiers=any(rule.variables & _IDENTIFIER_FEATURES for rule in rules),
+    )
 
 
 def rules_of(definitions: Sequence[TagDefinition], object_type: ObjectType) -> list[CompiledRule]:
@@ -646,17 +655,13 @@ async def _recompute_users(
     model = await clv_store.latest_fit(store, max_age=clv_store.FIT_MAX_AGE_SECONDS)
     fit_id = model.fitted_at if model else ""
     now = utc_now()
-    # Read only what the rules use: attributes and other tags are the costly parts of a read.
-    reads_attributes = any("attributes" in rule.variables for rule in rules)
+    # Read only what the rules use: other tags are a costly part of a read.
     reads_tags = any("tags" in rule.variables for rule in rules)
-    reads_identifiers = reads_identifier_features(rules)
 
     featured = await tag_store.tagged_products(store, context.signals.featured_tag, now)
 
     async def read(chunk: list[str]) -> _UserInputs:
-        facts_rows = await tag_store.user_facts(
-            store, chunk, attributes=reads_attributes, identifiers=reads_identifiers
-        )
+        facts_rows = await read_user_facts(store, chunk, rules)
         held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
         return _UserInputs(facts_rows, held_by, by_one_id, as_of, featured)
 

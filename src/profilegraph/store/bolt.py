@@ -44,7 +44,7 @@ from profilegraph.round_trips import note_round_trip
 from profilegraph.store.embedded import BoltEndpoint
 from profilegraph.store.ports import Transaction, Work
 
-__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "run"]
+__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "collected", "run"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -67,6 +67,12 @@ async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, A
     note_round_trip()
     result = await tx.run(query, dict(params))
     return [dict(zip(record.keys(), record, strict=True)) async for record in result]
+
+
+def collected(rows: list[Record], column: str = "rows") -> list[Any]:
+    """What a query that collects its answer into one row (a row per item costs more to stream
+    than the item) returned in that row's ``column``; nothing when it returned no row."""
+    return list(rows[0][column]) if rows else []
 
 
 class GraphProduct(StrEnum):

@@ -8,11 +8,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any, LiteralString
 
 from profilegraph.domain.clv import BgNbdParams, GammaGammaParams, ParetoNbdParams
 from profilegraph.domain.rfm import RfmCuts
 from profilegraph.domain.valuation import ClvModel
+from profilegraph.store.bolt import collected
 from profilegraph.store.ports import GraphAccess
 
 __all__ = ["ProfileActivity", "activity", "activity_of", "activity_with_fit", "all_activity", "latest_fit", "save_fit"]
@@ -81,35 +83,28 @@ class ProfileActivity:
         return list(self.orders.get(one_id, {}).values())
 
 
+@lru_cache(maxsize=1 << 16)
+def _date(day: str) -> date:
+    # Facts fall on a few thousand days: each is parsed once, however many facts share it.
+    return date.fromisoformat(day)
+
+
 def _day(ts: str) -> date:
-    return date.fromisoformat(ts[:10])
-
-
-def _one_row(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    return list(rows[0]["rows"]) if rows else []
+    return _date(ts[:10])
 
 
 async def all_activity(store: GraphAccess) -> ProfileActivity:
     result = ProfileActivity()
-    # Days repeat across the whole base: each is parsed once.
-    days: dict[str, date] = {}
-
-    def day_of(text: str) -> date:
-        found = days.get(text)
-        if found is None:
-            found = days[text] = date.fromisoformat(text)
-        return found
-
     # The server answers the three side by side while the first answers are decoded here.
     orders, interactions, persons = await asyncio.gather(
         store.query(ALL_ORDERS), store.query(ALL_INTERACTION_DAYS), store.query(ACTIVE_PERSONS)
     )
-    for one_id, order_id, day, amount in _one_row(orders):
-        result.orders[one_id][order_id] = (day_of(day), float(amount))
-    for one_id, day in _one_row(interactions):
-        result.interactions[one_id].add(day_of(day))
-    for one_id, day in _one_row(persons):
-        result.first_seen[one_id] = day_of(day)
+    for one_id, order_id, day, amount in collected(orders):
+        result.orders[one_id][order_id] = (_date(day), float(amount))
+    for one_id, day in collected(interactions):
+        result.interactions[one_id].add(_date(day))
+    for one_id, day in collected(persons):
+        result.first_seen[one_id] = _date(day)
     return result
 
 

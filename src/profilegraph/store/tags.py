@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, LiteralString, NamedTuple
 
-from profilegraph.store.bolt import Record, Transaction, run
+from profilegraph.store.bolt import Record, Transaction, collected, run
 from profilegraph.store.ports import GraphAccess
 
 __all__ = [
@@ -368,8 +368,7 @@ async def tags_of_catalog(store: GraphAccess, kind: str, keys: Sequence[str], no
 
 async def audience_rows(store: GraphAccess, tag: str, now: str) -> list[list[Any]]:
     """[OneID or None, kind, value, updated_at, value key] of every live value of a user tag."""
-    rows = await store.query(AUDIENCE_ROWS, tag=tag, now=now)
-    return list(rows[0]["rows"]) if rows else []
+    return collected(await store.query(AUDIENCE_ROWS, tag=tag, now=now))
 
 
 async def owners_of_values(store: GraphAccess, keys: Sequence[str]) -> dict[str, str]:
@@ -408,28 +407,24 @@ async def user_facts(
     """What user rules read of the OneIDs named; ``attributes`` False leaves attribute values out,
     ``identifiers`` False the identifiers (then every OneID named is taken to have some)."""
     names = list(one_ids)
-    queries: list[LiteralString] = [FACTS_ORDERS, FACTS_INTERACTIONS, FACTS_TOUCHES]
+    queries: dict[str, LiteralString] = {"orders": FACTS_ORDERS, "interactions": FACTS_INTERACTIONS,
+                                         "touches": FACTS_TOUCHES}  # fmt: skip
     if identifiers:
-        queries.append(FACTS_IDENTIFIERS)
+        queries["identifiers"] = FACTS_IDENTIFIERS
     if attributes:
-        queries.append(FACTS_ATTRIBUTES)
+        queries["attributes"] = FACTS_ATTRIBUTES
     # The server answers them side by side while the first answers are decoded here.
-    answers = [_one_row(answer) for answer in await asyncio.gather(*(store.query(q, one_ids=names) for q in queries))]
-    orders, interactions, touches = answers[:3]
-    held = answers[3] if identifiers else []
-    found = {row[0] for row in held} if identifiers else set(names)
+    answers = await asyncio.gather(*(store.query(query, one_ids=names) for query in queries.values()))
+    facts = {kind: collected(answer) for kind, answer in zip(queries, answers, strict=True)}
+    found = {row[0] for row in facts["identifiers"]} if identifiers else set(names)
     return UserFactRows(
         one_ids=[one_id for one_id in names if one_id in found],
-        identifiers=held,
-        orders=orders,
-        interactions=interactions,
-        touches=touches,
-        attributes=answers[-1] if attributes else [],
+        identifiers=facts.get("identifiers", []),
+        orders=facts["orders"],
+        interactions=facts["interactions"],
+        touches=facts["touches"],
+        attributes=facts.get("attributes", []),
     )
-
-
-def _one_row(rows: list[Record]) -> list[list[Any]]:
-    return list(rows[0]["rows"]) if rows else []
 
 
 async def tagged_products(store: GraphAccess, name: str, now: str) -> frozenset[str]:
@@ -440,8 +435,8 @@ async def tagged_products(store: GraphAccess, name: str, now: str) -> frozenset[
 
 async def person_values_of_tag(store: GraphAccess, tag: str, now: str) -> dict[str, tuple[Any, str, str | None]]:
     """OneID -> (value, kind, source) of the live values of user tag ``tag`` (its key) held on Persons."""
-    rows = await store.query(PERSON_VALUES_OF_TAG, tag=tag, now=now)
-    return {one_id: (value, kind, source) for one_id, value, kind, source in rows[0]["rows"]} if rows else {}
+    rows = collected(await store.query(PERSON_VALUES_OF_TAG, tag=tag, now=now))
+    return {one_id: (value, kind, source) for one_id, value, kind, source in rows}
 
 
 async def one_ids_of_keys(store: GraphAccess, keys: Sequence[str]) -> list[str]:
@@ -479,5 +474,4 @@ async def mark_scores_stale(tx: Transaction, one_ids: Sequence[str]) -> None:
 
 async def scores(store: GraphAccess, one_ids: Sequence[str] | None = None) -> list[list[Any]]:
     """[OneID, CLV, historic, P(alive), stage, tier, scored on, fit] of every active OneID, or of those named."""
-    rows = await (store.query(SCORES) if one_ids is None else store.query(SCORES_OF, one_ids=list(one_ids)))
-    return list(rows[0]["rows"]) if rows else []
+    return collected(await (store.query(SCORES) if one_ids is None else store.query(SCORES_OF, one_ids=list(one_ids))))

@@ -17,7 +17,7 @@ from profilegraph.domain.diagnosis.segments import segment_row
 from profilegraph.domain.features import UserFacts, user_features
 from profilegraph.domain.rules import CompiledRule
 from profilegraph.services.clv.audience import ProfileRow
-from profilegraph.services.tags import TagContext, reads_identifier_features, rule_values, scores_of, user_facts_of
+from profilegraph.services.tags import TagContext, read_user_facts, rule_values, scores_of, user_facts_of
 from profilegraph.services.threads import read_ahead
 from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess
@@ -100,25 +100,29 @@ async def read_customers(
     if isinstance(values, asyncio.Future):
         if one_ids is None:
             raise ValueError("one_ids must name whom to read while the values are computed")
-        pending = values
     else:
         one_ids = [row.one_id for row in values]
-        pending = asyncio.get_running_loop().create_future()
-        pending.set_result(values)
+
+    async def index() -> dict[str, ProfileRow]:
+        rows = await asyncio.shield(values) if isinstance(values, asyncio.Future) else values
+        return {row.one_id: row for row in rows}
+
+    # Built once, for every chunk; a read dropped on the way out does not cancel it for the others.
+    by_one_id = asyncio.ensure_future(index())
     featured = await tag_store.tagged_products(store, context.signals.featured_tag, now)
-    attributes = any("attributes" in rule.variables for rule in rules)
-    # The OneIDs come from the value figures, which count only OneIDs with identifiers.
-    identifiers = reads_identifier_features(rules)
     ordered = sorted(one_ids)
     chunks = [ordered[begin : begin + CHUNK] for begin in range(0, len(ordered), CHUNK)]
-    by_one_id: dict[str, ProfileRow] = {}
 
     async def read(chunk: list[str]) -> list[Customer]:
-        rows = await tag_store.user_facts(store, chunk, attributes=attributes, identifiers=identifiers)
-        if not by_one_id:
-            by_one_id.update((row.one_id, row) for row in await pending)
-        return await asyncio.to_thread(_customers, rows, by_one_id, as_of, context, rules, featured)
+        # the OneIDs come from the value figures, which count only OneIDs with identifiers
+        rows = await read_user_facts(store, chunk, rules)
+        indexed = await asyncio.shield(by_one_id)
+        return await asyncio.to_thread(_customers, rows, indexed, as_of, context, rules, featured)
 
-    async with aclosing(read_ahead(chunks, read, depth=READ_AHEAD)) as chunks_read:
-        async for _, customers in chunks_read:
-            yield customers
+    try:
+        async with aclosing(read_ahead(chunks, read, depth=READ_AHEAD)) as chunks_read:
+            async for _, customers in chunks_read:
+                yield customers
+    finally:
+        by_one_id.cancel()  # when nobody was read
+        await asyncio.gather(by_one_id, return_exceptions=True)
