@@ -118,6 +118,18 @@ def neo4j_settings() -> dict[str, str | None]:
     }
 
 
+@contextmanager
+def on_backend(args: argparse.Namespace, prefix: str) -> Iterator[None]:
+    """Run a bench on the server ``--backend`` names: for neo4j, a fresh local Neo4j (named
+    ``prefix``) that the service and ``args.data_dir`` point at; for embedded, as given."""
+    with contextlib.ExitStack() as stack:
+        if args.backend == "neo4j":
+            home, variables = local_neo4j_service(stack, prefix)
+            NEO4J_ENV.update(variables)
+            args.data_dir = home / "service"
+        yield
+
+
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROFILEGRAPH_")}
     env["PROFILEGRAPH_DATA_DIR"] = str(data_dir)
@@ -314,11 +326,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
 
-    with contextlib.ExitStack() as stack:
-        if args.backend == "neo4j":
-            home, variables = local_neo4j_service(stack, "bench-api-neo4j-")
-            NEO4J_ENV.update(variables)
-            args.data_dir = home / "service"
+    with on_backend(args, "bench-api-neo4j-"):
         measure(args)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import platform
 import random
 import statistics
@@ -40,7 +39,7 @@ from profilegraph.services.runtime import open_graph
 from profilegraph.settings import load_settings
 from profilegraph.store import tags as tag_store
 from profilegraph.store.ports import GraphAccess
-from servers import add_service_backend, local_neo4j_service
+from servers import add_service_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {
@@ -147,9 +146,5 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "out" / "tags-graph")
     add_service_backend(parser)
     arguments = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        if arguments.backend == "neo4j":
-            home, variables = local_neo4j_service(stack, "bench-tags-neo4j-")
-            api.NEO4J_ENV.update(variables)
-            arguments.data_dir = home / "service"
+    with api.on_backend(arguments, "bench-tags-neo4j-"):
         asyncio.run(main(arguments))
