@@ -13,7 +13,8 @@ several spellings. Scenarios, each a switch, add what real data throws at a reso
   valid identifiers, which must cost only themselves;
 - ``junk``: placeholder values that are not on the default block list (an all-eights
   phone, "noemail@qq.com", an Android default device id), typed for many people;
-- ``recycled_phones``: numbers a carrier gave to a second person years after the first.
+- ``recycled_phones``: numbers a carrier gave to a second person after the first gave
+  them up (for a new number of their own), a year or more apart.
 
 ``truth`` maps the key of every valid identifier that belongs to exactly one person to
 that person; shared devices, junk and recycled numbers have no owner.
@@ -124,6 +125,37 @@ def _households(rnd: random.Random, people: list[Person]) -> dict[int, tuple[dic
     return signed_in
 
 
+@dataclass
+class _Recycled:
+    """Numbers given up and reissued: who took each, and who gave one up when for what."""
+
+    taken: dict[int, dict[str, str]] = field(default_factory=dict)  # new holder -> the number
+    given_up: dict[int, tuple[int, dict[str, str]]] = field(default_factory=dict)  # -> (until, new number)
+
+    def pool(self, person: Person, year: int) -> list[dict[str, str]]:
+        """The identifiers ``person`` may use in ``year``."""
+        pool = [i for group in person.identifiers.values() for i in group]
+        if person.index in self.taken:
+            pool.append(self.taken[person.index])
+        if person.index in self.given_up and year > self.given_up[person.index][0]:
+            old = person.identifiers["phone"][0]
+            pool = [self.given_up[person.index][1] if i is old else i for i in pool]
+        return pool
+
+
+def _recycled_numbers(rnd: random.Random, people: list[Person]) -> _Recycled:
+    """Person a gives up their number in year ``until`` for a new one; the carrier gives it
+    to person b, who first uses it a year or more later."""
+    recycled = _Recycled()
+    for a in range(0, len(people) - 1, 50):
+        first, b = people[a], people[a + 1]
+        until = first.since + rnd.randint(1, 4)
+        b.since = max(b.since, until + rnd.randint(1, 3))
+        recycled.taken[b.index] = first.identifiers["phone"][0]
+        recycled.given_up[a] = (until, {"type": "phone", "value": f"137{a:08d}"})
+    return recycled
+
+
 def generate(
     events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS)
 ) -> tuple[list[str], dict[str, int]]:
@@ -138,20 +170,13 @@ def generate(
         person.since = rnd.randint(2016, 2024)
     tablets = _households(rnd, people) if "households" in scenarios else {}
     kiosks = [{"type": "device_id", "value": f"kiosk-{k}"} for k in range(max(len(people) // 300, 1))]
-    # A recycled number: the carrier gave person b the number person a used years before.
-    recycled: dict[int, dict[str, str]] = {}
-    if "recycled_phones" in scenarios:
-        for a in range(0, len(people) - 1, 50):
-            b = people[a + 1]
-            b.since = max(b.since, people[a].since + 4)
-            recycled[b.index] = people[a].identifiers["phone"][0]
+    recycled = _recycled_numbers(rnd, people) if "recycled_phones" in scenarios else _Recycled()
     owners: dict[str, set[int]] = {}
     lines: list[str] = []
     for n in range(events):
         person = rnd.choice(people)
-        pool = [i for group in person.identifiers.values() for i in group]
-        if person.index in recycled:
-            pool.append(recycled[person.index])
+        year = min(person.since + n * 6 // events, 2026)
+        pool = recycled.pool(person, year)
         carried = rnd.sample(pool, k=min(len(pool), rnd.choice([1, 2, 2, 2, 3])))
         roll = rnd.random()
         if roll < 0.03 and "junk" in scenarios:
@@ -171,7 +196,6 @@ def generate(
                 continue  # the importer leaves it out of the event
             valid.append(key)
             owners.setdefault(key, set()).add(person.index)
-        year = min(person.since + n * 6 // events, 2026)
         event = {
             "event_id": f"b-{seed}-{n}",
             "type": "identify",

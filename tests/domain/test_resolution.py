@@ -7,6 +7,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from profilegraph.domain.explain import explain
 from profilegraph.domain.identifiers import IdentifierType, IdentityConfig, Strength
 from profilegraph.domain.resolution import (
     Evidence,
@@ -144,17 +145,21 @@ typed_links = st.lists(
         st.sampled_from(
             ["phone:+3", "member_id:c", "wechat_unionid:u", "wechat_unionid:v", "device_id:d", "email:f@x.y"]
         ),
-        st.integers(1, 28),
+        st.integers(0, 6 * 12 - 1),  # the month, over six years: a phone may be reissued
     ),
     max_size=25,
 )
+
+
+def month(number: int) -> str:
+    return f"{2019 + number // 12}-{number % 12 + 1:02d}-01T00:00:00Z"
 
 
 @given(typed_links, st.randoms())
 def test_the_partition_does_not_depend_on_the_order_of_the_evidence(
     raw: list[tuple[str, str, int]], rnd: random.Random
 ) -> None:
-    links = [link(a, b, f"2026-02-{day:02d}T00:00:00Z") for a, b, day in raw if a != b]
+    links = [link(a, b, month(m)) for a, b, m in raw if a != b]
     shuffled = links[:]
     rnd.shuffle(shuffled)
     assert partition(evidence(links)) == partition(evidence(shuffled))
@@ -163,7 +168,7 @@ def test_the_partition_does_not_depend_on_the_order_of_the_evidence(
 @given(typed_links)
 @settings(max_examples=60)
 def test_resolving_components_separately_equals_resolving_everything(raw: list[tuple[str, str, int]]) -> None:
-    links = [link(a, b, f"2026-02-{day:02d}T00:00:00Z") for a, b, day in raw if a != b]
+    links = [link(a, b, month(m)) for a, b, m in raw if a != b]
     whole = partition(evidence(links))
     graph = nx.Graph((lk.a, lk.b) for lk in links)
     parts: set[frozenset[str]] = set()
@@ -316,3 +321,98 @@ def test_a_device_keeping_more_people_apart_than_a_household_holds_is_shared() -
     assert result.households == {}
     assert result.status_of("device_id:kiosk") == "shared"
     assert len(result.clusters) == 3
+
+
+def _dated(name: str, day: str, *accounts: str) -> list[LinkEvidence]:
+    """A whole person seen on one day: accounts of their own on a device of their own."""
+    return [LinkEvidence(*sorted((f"device_id:{name}-phone", account)), day, day) for account in accounts]
+
+
+def _number_used(number: str, account: str, first: str, last: str) -> LinkEvidence:
+    a, b = sorted((number, account))
+    return LinkEvidence(a, b, first, last)
+
+
+# Wang used 139… until mid-2020, then moved to 137…; the carrier gave 139… to Zhao in 2022.
+WANG = _dated("wang", "2019-03-01T00:00:00Z", "member_id:WANG", "email:wang@x.cn", "phone:+8613700000001")
+ZHAO = _dated("zhao", "2022-05-01T00:00:00Z", "alipay_uid:zhao", "email:zhao@x.cn")
+NUMBER = "phone:+8613900000001"
+
+
+def _recycled(wang_last_use: str, zhao_first_use: str) -> Evidence:
+    links = [
+        *WANG,
+        *ZHAO,
+        _number_used(NUMBER, "member_id:WANG", "2019-03-01T00:00:00Z", wang_last_use),
+        _number_used(NUMBER, "alipay_uid:zhao", zhao_first_use, "2024-01-01T00:00:00Z"),
+    ]
+    nodes = {k: node(k, "2019-03-01T00:00:00Z") for lk in links for k in (lk.a, lk.b)}
+    nodes[NUMBER] = node(NUMBER, "2019-02-01T00:00:00Z")  # Wang's oldest identifier
+    return Evidence(nodes, tuple(links))
+
+
+def test_a_phone_number_reissued_to_someone_else_stays_with_its_new_holder_only() -> None:
+    result = resolve(_recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z"), CONFIG)
+    wang, zhao = (next(c for c in result.clusters if key in c) for key in ("member_id:WANG", "alipay_uid:zhao"))
+    assert wang != zhao
+    assert NUMBER in zhao
+    assert NUMBER not in wang
+    assert result.reassigned == frozenset({NUMBER})
+    (refusal,) = result.refusals
+    assert (refusal.a, refusal.b, refusal.rule) == ("member_id:WANG", NUMBER, "reassigned")
+    assert "last used with member_id:WANG on 2020-06-30" in refusal.detail
+    assert "from 2022-05-01" in refusal.detail
+    told = explain(_recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z"), result, "member_id:WANG", NUMBER)
+    assert not told.linked
+    assert told.reason == f"member_id:WANG – {NUMBER}: {refusal.detail}"
+
+
+def test_a_number_used_on_both_sides_without_a_quiet_period_between_joins_them() -> None:
+    # 60 days apart: shorter than the 90 days a carrier keeps a cancelled number frozen.
+    result = resolve(_recycled("2022-03-02T00:00:00Z", "2022-05-01T00:00:00Z"), CONFIG)
+    assert len(result.clusters) == 1
+    assert result.reassigned == frozenset()
+
+
+def test_a_number_whose_older_side_shows_no_number_of_its_own_still_joins() -> None:
+    # Without a number of its own, the older side may be the same person coming back.
+    links = [lk for lk in _recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z").links if "137" not in lk.a + lk.b]
+    nodes = {k: node(k, "2019-03-01T00:00:00Z") for lk in links for k in (lk.a, lk.b)}
+    result = resolve(Evidence(nodes, tuple(links)), CONFIG)
+    assert len(result.clusters) == 1
+
+
+def test_types_the_issuer_never_reissues_are_never_reassigned() -> None:
+    config = IdentityConfig(
+        types={**CONFIG.types, "phone": IdentifierType("phone", normaliser="phone", reissued_after_days=None)}
+    )
+    result = resolve(_recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z"), config)
+    assert len(result.clusters) == 1
+
+
+def test_a_reassigned_number_is_decided_the_same_whatever_order_the_evidence_comes_in() -> None:
+    evidence = _recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z")
+    expected = resolve(evidence, CONFIG)
+    for seed in range(5):
+        shuffled = list(evidence.links)
+        random.Random(seed).shuffle(shuffled)
+        result = resolve(Evidence(evidence.nodes, tuple(shuffled)), CONFIG)
+        assert (result.clusters, result.refusals) == (expected.clusters, expected.refusals)
+
+
+def test_the_older_holder_keeps_their_oneid_when_their_anchor_number_is_reissued() -> None:
+    before = _recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z")
+    wang_links = tuple(lk for lk in before.links if "zhao" not in lk.a + lk.b)
+    wang_only = Evidence({k: before.nodes[k] for lk in wang_links for k in (lk.a, lk.b)}, wang_links)
+    first = plan_one_ids(resolve(wang_only, CONFIG), wang_only.nodes, {}, {}, CONFIG, lambda: "oid-wang")
+    # The number is Wang's oldest identifier, so it anchored Wang's OneID.
+    assert first.created == {"oid-wang": NUMBER}
+    wang = PersonState("oid-wang", "2019-03-01T00:00:00Z", NUMBER)
+    later = plan_one_ids(
+        resolve(before, CONFIG), before.nodes, first.assignments, {"oid-wang": wang}, CONFIG, lambda: "oid-zhao"
+    )
+    assert later.assignments["member_id:WANG"] == "oid-wang"
+    assert later.assignments[NUMBER] == later.assignments["alipay_uid:zhao"] == "oid-zhao"
+    assert later.anchors["oid-wang"] != NUMBER
+    assert later.created["oid-zhao"] != NUMBER
+    assert later.redirects == ()

@@ -484,3 +484,50 @@ async def test_a_oneid_known_only_through_an_identifier_that_becomes_shared_redi
     redirect = next(r for r in await graph_store.query(REDIRECT_TARGETS) if r["retired"] == only["one_id"])
     assert redirect["reason"] == "its identifiers are shared"
     assert redirect["survivor"] in set((await one_id_map(graph_store)).values())
+
+
+def _on(event_id: str, ts: str, *identifiers: dict[str, str]) -> str:
+    return json.dumps({"event_id": event_id, "type": "identify", "ts": ts, "source": "app", "identifiers": identifiers})
+
+
+REASSIGNED_CONFLICTS: LiteralString = "MATCH (c:Conflict {rule: 'reassigned'}) RETURN c.a AS a, c.b AS b"
+RECYCLED = {"type": "phone", "value": "139 0000 0001"}
+WANG = {"type": "member_id", "value": "WANG"}
+WANG_PAD = {"type": "device_id", "value": "w-pad"}
+ZHAO = {"type": "alipay_uid", "value": "zhao"}
+ZHAO_MAIL = {"type": "email", "value": "z@x.cn"}
+# Wang used the number until mid-2020 and moved to a new one; the carrier gave it to Zhao in 2022.
+WANG_THEN_ZHAO = [
+    _on("w1", "2019-03-01T00:00:00Z", RECYCLED, WANG),
+    _on("w2", "2019-03-02T00:00:00Z", WANG, WANG_PAD),
+    _on("w3", "2020-06-30T00:00:00Z", RECYCLED, WANG),
+    _on("w4", "2021-01-05T00:00:00Z", {"type": "phone", "value": "137 0000 0001"}, WANG_PAD),
+    _on("z1", "2022-05-01T00:00:00Z", RECYCLED, ZHAO),
+    _on("z2", "2022-05-02T00:00:00Z", ZHAO, ZHAO_MAIL),
+    _on("z3", "2022-05-03T00:00:00Z", ZHAO_MAIL, {"type": "device_id", "value": "z-phone"}),
+]
+
+
+async def test_a_reissued_number_goes_with_its_new_holder_and_the_older_one_keeps_their_oneid(
+    graph_store: GraphStore,
+) -> None:
+    await ingest_lines(graph_store, WANG_THEN_ZHAO[:4], CONFIG)
+    wang = (await one_id_map(graph_store))["member_id:WANG"]
+    for line in WANG_THEN_ZHAO[4:]:  # one live call per event, as the API ingests
+        await ingest_lines(graph_store, [line], CONFIG)
+
+    expected = {
+        frozenset({"member_id:WANG", "device_id:w-pad", "phone:+8613700000001"}),
+        frozenset({"phone:+8613900000001", "alipay_uid:zhao", "email:z@x.cn", "device_id:z-phone"}),
+    }
+    assert await partition(graph_store) == expected
+    assert (await one_id_map(graph_store))["member_id:WANG"] == wang
+    assert await partition(graph_store) == await _reference(graph_store)
+    conflicts = await graph_store.query(REASSIGNED_CONFLICTS)
+    assert [(row["a"], row["b"]) for row in conflicts] == [("member_id:WANG", "phone:+8613900000001")]
+
+    shuffled = WANG_THEN_ZHAO[:]
+    random.Random(3).shuffle(shuffled)
+    assert await _clean_ingest(graph_store, shuffled, batch_size=2) == expected
+    await resolve_full(graph_store, CONFIG, chunk=1)
+    assert await partition(graph_store) == expected

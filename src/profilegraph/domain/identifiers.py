@@ -43,6 +43,8 @@ class IdentifierType:
     max_per_person: int | None = None
     normaliser: str = "text"  # phone | email | lower | text
     pii: bool = True
+    # The issuer gives a value to someone else after it lay unused this many days (None: never).
+    reissued_after_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Identifier:
 
 
 DEFAULT_TYPES: tuple[IdentifierType, ...] = (
-    IdentifierType("phone", normaliser="phone"),
+    # Chinese carriers reissue a cancelled number after it has been frozen for 90 days.
+    IdentifierType("phone", normaliser="phone", reissued_after_days=90),
     IdentifierType("email", normaliser="email"),
     IdentifierType("wechat_unionid", max_per_person=1),
     IdentifierType("wechat_openid"),
@@ -200,6 +203,10 @@ class IdentityConfig:
     def limit(self, type_name: str) -> int | None:
         kind = self.types.get(type_name)
         return kind.max_per_person if kind else None
+
+    def reissued_after_days(self, type_name: str) -> int | None:
+        kind = self.types.get(type_name)
+        return kind.reissued_after_days if kind else None
 
     def one_per_person_types(self) -> frozenset[str]:
         return frozenset(name for name, kind in self.types.items() if kind.max_per_person == 1)

@@ -20,6 +20,7 @@ from typing import cast
 import networkx as nx
 
 from profilegraph.domain.identifiers import IdentityConfig, Strength
+from profilegraph.domain.reassignment import Reassignment, reassignments
 
 __all__ = [
     "Evidence",
@@ -140,7 +141,7 @@ class Evidence:
 class Refusal:
     a: str
     b: str
-    rule: str  # type_limit | cannot_link
+    rule: str  # type_limit | cannot_link | reassigned
     detail: str
 
 
@@ -154,6 +155,8 @@ class Resolution:
     households: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # shared identifier -> the identifiers it was seen with (what a profile known only through it redirects to)
     seen_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # values reissued to someone else (a recycled phone number): kept by their latest holder
+    reassigned: frozenset[str] = frozenset()
 
     def status_of(self, key: str) -> str:
         """The status the graph stores for ``key`` after this resolution."""
@@ -307,6 +310,38 @@ def _breaks_a_limit(people: _Clusters, roots: Iterable[str], config: IdentityCon
     return any((limit := config.limit(t)) is not None and n > limit for t, n in totals.items())
 
 
+def _released_links(
+    evidence: Evidence, config: IdentityConfig, active: Iterable[str]
+) -> tuple[dict[Pair, Refusal], frozenset[str]]:
+    """The links of reassigned values (a recycled phone number) that their older holders
+    lose, and the reassigned values."""
+    nodes = evidence.nodes
+    usable = {key for key in active if nodes[key].expanded}
+    graph = nx.Graph()
+    graph.add_nodes_from(usable)
+    graph.add_edges_from((link.a, link.b) for link in evidence.links if link.a in usable and link.b in usable)
+    found: dict[Pair, Refusal] = {}
+    values = reassignments(
+        graph,
+        evidence.links,
+        lambda key: config.reissued_after_days(nodes[key].type),
+        lambda key: config.strength(nodes[key].type) is not Strength.WEAK,
+    )
+    for reassigned in values:
+        for other, last_seen in reassigned.released:
+            found[pair(reassigned.key, other)] = Refusal(
+                *pair(reassigned.key, other), "reassigned", _reassigned_detail(reassigned, other, last_seen)
+            )
+    return found, frozenset(reassigned.key for reassigned in values)
+
+
+def _reassigned_detail(reassigned: Reassignment, other: str, last_seen: str) -> str:
+    return (
+        f"{reassigned.key} was reissued to someone else: last used with {other} on {last_seen[:10]}, "
+        f"by its new holder from {reassigned.kept_from[:10]}"
+    )
+
+
 def _link_order(
     config: IdentityConfig, nodes: Mapping[str, IdentifierNode]
 ) -> Callable[[LinkEvidence], tuple[int, str, str, str]]:
@@ -375,13 +410,18 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
     shared = crowded | frozenset(found)
     active = sorted(k for k in nodes if k not in blocked and k not in shared)
     clusters = _Clusters(active, nodes, evidence.cannot_links)
+    released, reassigned = _released_links(evidence, config, active)
 
     for a, b in sorted(evidence.must_links):  # admin decisions first, unconditionally
         if a in clusters.parent and b in clusters.parent and (ra := clusters.find(a)) != (rb := clusters.find(b)):
             clusters.union(ra, rb)
 
-    refused: list[Refusal] = []
-    candidates = [link for link in evidence.links if link.a in clusters.parent and link.b in clusters.parent]
+    refused: list[Refusal] = list(released.values())
+    candidates = [
+        link
+        for link in evidence.links
+        if link.a in clusters.parent and link.b in clusters.parent and (link.a, link.b) not in released
+    ]
     for link in sorted(candidates, key=_link_order(config, nodes)):
         ra, rb = clusters.find(link.a), clusters.find(link.b)
         if ra == rb:
@@ -407,6 +447,7 @@ def resolve(evidence: Evidence, config: IdentityConfig) -> Resolution:
         open_refusals,
         households,
         {key: tuple(sorted(others)) for key, others in seen_with.items()},
+        reassigned,
     )
 
 
@@ -468,9 +509,15 @@ class OneIdPlan:
 
 
 def _anchor_order(
-    nodes: Mapping[str, IdentifierNode], config: IdentityConfig
-) -> Callable[[str], tuple[bool, str, str]]:
-    return lambda key: (config.strength(nodes[key].type) is Strength.WEAK, nodes[key].first_seen, key)
+    nodes: Mapping[str, IdentifierNode], config: IdentityConfig, reassigned: frozenset[str]
+) -> Callable[[str], tuple[bool, bool, str, str]]:
+    # A reissued value anchors nobody: its next holder would take the OneID with it.
+    return lambda key: (
+        key in reassigned,
+        config.strength(nodes[key].type) is Strength.WEAK,
+        nodes[key].first_seen,
+        key,
+    )
 
 
 def _orphan_redirect(
@@ -493,13 +540,16 @@ def _orphan_redirect(
 
 
 def _claims(
-    persons: Mapping[str, PersonState], former: Mapping[str, list[str]], cluster_of: Mapping[str, int]
+    persons: Mapping[str, PersonState],
+    former: Mapping[str, list[str]],
+    cluster_of: Mapping[str, int],
+    reassigned: frozenset[str],
 ) -> dict[int, list[str]]:
     """Each existing OneID claims the cluster holding its anchor, or else the one holding
-    most of its former identifiers."""
+    most of its former identifiers (also when its anchor was reissued to someone else)."""
     claims: dict[int, list[str]] = defaultdict(list)
     for one_id, person in persons.items():
-        if person.anchor_key in cluster_of:
+        if person.anchor_key in cluster_of and person.anchor_key not in reassigned:
             claims[cluster_of[person.anchor_key]].append(one_id)
             continue
         counts: dict[int, int] = defaultdict(int)
@@ -521,12 +571,12 @@ def plan_one_ids(
 ) -> OneIdPlan:
     """Assign each cluster a OneID, keeping existing ids wherever the rules say they survive."""
     cluster_of = resolution.cluster_of()
-    anchor_order = _anchor_order(nodes, config)
+    anchor_order = _anchor_order(nodes, config, resolution.reassigned)
 
     former: dict[str, list[str]] = defaultdict(list)
     for key, one_id in membership.items():
         former[one_id].append(key)
-    claims = _claims(persons, former, cluster_of)
+    claims = _claims(persons, former, cluster_of, resolution.reassigned)
 
     def age(one_id: str) -> tuple[str, str, str]:
         person = persons[one_id]

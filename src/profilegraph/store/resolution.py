@@ -33,7 +33,8 @@ __all__ = ["MembershipState", "apply_plan", "load_component", "load_memberships"
 # One row in all, a list with an entry per identifier and its links collected (a
 # row per identifier costs more to stream than the walk itself), and only what
 # resolution reads:
-# the type is the prefix of the key, and LINK only ever joins identifiers, so the
+# the type is the prefix of the key (the last time a link was seen dates a reissued
+# phone number's holders), and LINK only ever joins identifiers, so the
 # far end needs no label check. Setting ``resolution`` to a token no other
 # transaction uses takes the write lock on the identifier (see the module
 # docstring: the value must change for the embedded server to see a conflict)
@@ -44,7 +45,7 @@ MATCH (i:Identifier {key: key})
 SET i.resolution = $token
 WITH i
 OPTIONAL MATCH (i)-[l:LINK]-(j)
-WITH i, collect([j.key, j.status, l.first_seen]) AS links
+WITH i, collect([j.key, j.status, l.first_seen, l.last_seen]) AS links
 OPTIONAL MATCH (i)-[c:MUST_LINK|CANNOT_LINK]-(k:Identifier)
 WITH i, links, collect([type(c), k.key, k.status]) AS constraints
 RETURN collect([i.key, i.status, i.first_seen, i.admin_blocked, links, constraints]) AS nodes
@@ -54,7 +55,7 @@ EXPAND: LiteralString = """
 UNWIND $keys AS key
 MATCH (i:Identifier {key: key})
 OPTIONAL MATCH (i)-[l:LINK]-(j)
-WITH i, collect([j.key, j.status, l.first_seen]) AS links
+WITH i, collect([j.key, j.status, l.first_seen, l.last_seen]) AS links
 OPTIONAL MATCH (i)-[c:MUST_LINK|CANNOT_LINK]-(k:Identifier)
 WITH i, links, collect([type(c), k.key, k.status]) AS constraints
 RETURN collect([i.key, i.status, i.first_seen, i.admin_blocked, links, constraints]) AS nodes
@@ -198,10 +199,10 @@ class _Walk:
         reached: dict[str, IdentifierNode] = {}
         # collect() skips nulls only at the top level: an identifier without links or
         # constraints brings one [null, ...] entry from its OPTIONAL MATCH.
-        for other, other_status, link_first_seen in key_links:
+        for other, other_status, link_first_seen, link_last_seen in key_links:
             if other is not None:
                 reached.setdefault(other, IdentifierNode.stored(other, other_status))
-                self.links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen)
+                self.links[pair(key, other)] = LinkEvidence(*pair(key, other), link_first_seen, link_last_seen or "")
         for kind, other, other_status in key_constraints:
             if kind == "MUST_LINK":
                 self.must.add(pair(key, other))
