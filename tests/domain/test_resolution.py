@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Collection
 
 import networkx as nx
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from profilegraph.domain.resolution import (
     IdentifierNode,
     LinkEvidence,
     PersonState,
+    pair,
     plan_one_ids,
     resolve,
 )
@@ -416,3 +418,118 @@ def test_the_older_holder_keeps_their_oneid_when_their_anchor_number_is_reissued
     assert later.anchors["oid-wang"] != NUMBER
     assert later.created["oid-zhao"] != NUMBER
     assert later.redirects == ()
+
+
+# Strong types only, none reissued: no identifier can be a household device or a reissued
+# number, so the partition is what the shared rule, the type limits and the admin
+# constraints make of the evidence.
+LIMITED = IdentityConfig(
+    types={
+        "u": IdentifierType("u", max_per_person=1),
+        "m": IdentifierType("m", max_per_person=2),
+        "x": IdentifierType("x"),
+    },
+    blocked_values=frozenset(),
+    blocked_patterns=(),
+)
+SMALL_KEYS = ["u:1", "u:2", "u:3", "m:1", "m:2", "m:3", "x:1", "x:2"]
+small_evidence = st.tuples(
+    st.lists(st.tuples(st.sampled_from(SMALL_KEYS), st.sampled_from(SMALL_KEYS), st.integers(0, 9)), max_size=14),
+    st.lists(st.tuples(st.sampled_from(SMALL_KEYS), st.sampled_from(SMALL_KEYS)), max_size=2),
+    st.lists(st.tuples(st.sampled_from(SMALL_KEYS), st.sampled_from(SMALL_KEYS)), max_size=2),
+)
+
+
+def _over_a_limit(ca: Collection[str], cb: Collection[str], config: IdentityConfig) -> bool:
+    """Whether joining two clusters adds to a type both hold beyond its limit (one side alone may
+    be over it already: an admin merge stands)."""
+    for type_name in {key.partition(":")[0] for key in ca} & {key.partition(":")[0] for key in cb}:
+        total = sum(1 for key in [*ca, *cb] if key.partition(":")[0] == type_name)
+        if (limit := config.limit(type_name)) is not None and total > limit:
+            return True
+    return False
+
+
+def _kept_apart(ca: Collection[str], cb: Collection[str], ev: Evidence) -> bool:
+    """Whether a CannotLink has one end on each side (a MustLink of the same pair stands)."""
+    return any((a in ca and b in cb) or (a in cb and b in ca) for a, b in ev.cannot_links)
+
+
+def _brute_force(ev: Evidence, config: IdentityConfig) -> set[frozenset[str]]:
+    """The rules as written, with no data structure: an identifier seen with two values of a
+    one-per-person type is shared and joins nothing; then admin MustLinks; then every link in
+    canonical order (oldest first, then by key), joined unless the union breaks a type limit
+    or holds both ends of a CannotLink."""
+    shared = {
+        key
+        for key in ev.nodes
+        for type_name in config.one_per_person_types()
+        if len(
+            {
+                other
+                for lk in ev.links
+                for other in (lk.a, lk.b)
+                if key in (lk.a, lk.b) and other != key and other.startswith(f"{type_name}:")
+            }
+        )
+        >= 2
+    }
+    clusters = [{key} for key in ev.nodes if key not in shared]
+
+    def where(key: str) -> set[str]:
+        return next(c for c in clusters if key in c)
+
+    def allowed(ca: set[str], cb: set[str]) -> bool:
+        return not _over_a_limit(ca, cb, config) and not _kept_apart(ca, cb, ev)
+
+    def join(a: str, b: str, *, checked: bool) -> None:
+        ca, cb = where(a), where(b)
+        if ca is not cb and (not checked or allowed(ca, cb)):
+            clusters.remove(cb)
+            ca |= cb
+
+    for a, b in sorted(ev.must_links):
+        if a not in shared and b not in shared:
+            join(a, b, checked=False)
+    for lk in sorted(ev.links, key=lambda lk: (lk.first_seen, lk.a, lk.b)):
+        if lk.a not in shared and lk.b not in shared:
+            join(lk.a, lk.b, checked=True)
+    return {frozenset(c) for c in clusters}
+
+
+@given(small_evidence)
+@settings(max_examples=300)
+def test_on_small_graphs_the_partition_is_the_brute_force_reading_of_the_rules(
+    raw: tuple[list[tuple[str, str, int]], list[tuple[str, str]], list[tuple[str, str]]],
+) -> None:
+    seen, must, cannot = raw
+    links: dict[tuple[str, str], LinkEvidence] = {}
+    for a, b, day in seen:
+        if a != b:  # one link per pair, as the store keeps it: its first sighting
+            found = link(a, b, f"2026-01-{day + 1:02d}T00:00:00Z")
+            if (found.a, found.b) not in links or found.first_seen < links[(found.a, found.b)].first_seen:
+                links[(found.a, found.b)] = found
+    ev = Evidence(
+        {key: node(key) for key in SMALL_KEYS},
+        tuple(links.values()),
+        frozenset(pair(a, b) for a, b in must if a != b),
+        frozenset(pair(a, b) for a, b in cannot if a != b),
+    )
+    result = resolve(ev, LIMITED)
+    assert set(result.clusters) == _brute_force(ev, LIMITED)
+
+    # And what any such partition must be, whatever the order links were tried in:
+    cluster_of = result.cluster_of()
+    for cluster in result.clusters:
+        graph = nx.Graph()
+        graph.add_nodes_from(cluster)
+        graph.add_edges_from(
+            (lk.a, lk.b)
+            for lk in [*ev.links, *(LinkEvidence(a, b, "") for a, b in ev.must_links)]
+            if lk.a in cluster and lk.b in cluster
+        )
+        assert nx.is_connected(graph)  # joined by its own evidence
+    for lk in ev.links:  # a link left between two OneIDs is one the rules refuse
+        if lk.a in cluster_of and lk.b in cluster_of and cluster_of[lk.a] != cluster_of[lk.b]:
+            ca, cb = result.clusters[cluster_of[lk.a]], result.clusters[cluster_of[lk.b]]
+            assert _over_a_limit(ca, cb, LIMITED) or _kept_apart(ca, cb, ev)

@@ -380,11 +380,13 @@ class _Clusters:
         small, large = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
         if self.forbidden[small] & self.members[large]:
             return "cannot_link", "an admin split keeps these identifiers apart"
+        # Only a type both sides hold can go over its limit by this union; one side alone may
+        # already hold more than the limit, but only by an admin merge, which stands.
         for type_name, count in self.types[small].items():
             limit = config.limit(type_name)
-            if limit is not None and count + self.types[large].get(type_name, 0) > limit:
-                total = count + self.types[large].get(type_name, 0)
-                return "type_limit", f"the OneID would hold {total} {type_name} (limit {limit})"
+            theirs = self.types[large].get(type_name, 0)
+            if limit is not None and theirs and count + theirs > limit:
+                return "type_limit", f"the OneID would hold {count + theirs} {type_name} (limit {limit})"
         return None
 
     def union(self, ra: str, rb: str) -> None:
