@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from profilegraph.domain.events import InputLimits, parse_line
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import resolve
+from profilegraph.services.admin import merge_profiles, split_profile
 from profilegraph.services.ingest import _next_batch, _write_batch, ingest_lines
 from profilegraph.services.resolution import resolve_full
 from profilegraph.store.bolt import GraphStore
@@ -268,6 +269,47 @@ async def test_the_full_recompute_resolves_what_a_killed_bulk_import_left_pendin
     await resolve_full(session_store, CONFIG)
     assert await partition(session_store) == clean
     assert await session_store.read(pending_keys) == []
+
+
+admin_steps = st.lists(st.tuples(st.sampled_from(["merge", "split"]), st.integers(0, 10**6)), max_size=3)
+
+
+async def _admin_step(store: GraphStore, kind: str, pick: int) -> None:
+    """Merge two OneIDs, or split an identifier out of one, chosen by ``pick`` among those there are."""
+    members: dict[str, list[str]] = {}
+    for key, one_id in sorted((await one_id_map(store)).items()):
+        members.setdefault(one_id, []).append(key)
+    one_ids = sorted(members)
+    if kind == "merge" and len(one_ids) >= 2:
+        a = one_ids[pick % len(one_ids)]
+        b = one_ids[(pick // len(one_ids)) % (len(one_ids) - 1)]
+        b = b if b < a else one_ids[one_ids.index(b) + 1]
+        await merge_profiles(store, CONFIG, a, b, actor="test", reason="the same customer")
+    splittable = [one_id for one_id in one_ids if len(members[one_id]) >= 2]
+    if kind == "split" and splittable:
+        one_id = splittable[pick % len(splittable)]
+        key = members[one_id][pick % len(members[one_id])]
+        await split_profile(store, CONFIG, one_id, [key], actor="test", reason="two customers")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=event_lists, steps=admin_steps, data=st.data())
+async def test_admin_merges_and_splits_among_live_events_end_as_the_full_recompute(
+    session_store: GraphStore, lines: list[str], steps: list[tuple[str, int]], data: st.DataObject
+) -> None:
+    await session_store.execute(CLEAR_DATA)
+    order = data.draw(st.permutations(lines), label="arrival order")
+    at = sorted(data.draw(st.integers(1, len(order)), label="admin step after event") for _ in steps)
+    for number, line in enumerate(order, 1):
+        await ingest_lines(session_store, [line], CONFIG)
+        for (kind, pick), when in zip(steps, at, strict=True):
+            if when == number:
+                await _admin_step(session_store, kind, pick)
+
+    live = await partition(session_store)
+    assert live == await _reference(session_store)  # the rules on all evidence and constraints at once
+    await resolve_full(session_store, CONFIG, chunk=2)
+    assert await partition(session_store) == live
 
 
 @pytest.mark.slow
