@@ -51,9 +51,14 @@ class IdentifierView:
     value: str
     first_seen: str
     last_seen: str
-    status: str  # active | shared | blocked
+    status: str  # active | shared | household | blocked
     admin_blocked: bool
     sources: tuple[str, ...]
+
+    @property
+    def member(self) -> bool:
+        """Whether it belongs to the OneID; a shared or household identifier is only used by it."""
+        return self.status not in ("shared", "household")
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class PersonView:
     created_at: str | None
     updated_at: str | None
     merged_from: tuple[tuple[str, str, str], ...] = ()  # (retired OneID, at, reason)
+    # its own identifiers, and the shared and household ones it used (which join nobody)
     identifiers: tuple[IdentifierView, ...] = ()
     attributes: tuple[AttributeValue, ...] = ()  # every value observed, newest first
 

@@ -31,6 +31,9 @@ __all__ = [
 
 # A Person with what nearly every profile read asks for, in one query: the active OneID it
 # redirects to when retired, the OneIDs merged into it, its identifiers and its attribute values.
+# Its identifiers include the shared and household ones its members were seen with: they stay
+# on every profile that used them, though they join none (read here, so they always follow
+# the partition).
 PERSONS: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (p:Person {one_id: one_id})
@@ -41,9 +44,12 @@ WITH one_id, p, q, collect(CASE WHEN old IS NULL THEN null ELSE [old.one_id, m.a
 OPTIONAL MATCH (p)<-[:MEMBER_OF]-(i:Identifier)
 OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
 WITH one_id, p, q, merged_from, collect(DISTINCT i) AS ids, collect(DISTINCT a) AS attributes
+OPTIONAL MATCH (p)<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH one_id, p, q, merged_from, ids, attributes, collect(DISTINCT s) AS used
 RETURN one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at, q.one_id AS current,
        merged_from,
-       [i IN ids | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
+       [i IN ids + used | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
                     status: i.status, admin_blocked: i.admin_blocked, sources: i.sources}] AS identifiers,
        [a IN attributes | {event_id: a.event_id, name: a.name, value: a.value, source: a.source, ts: a.ts}]
          AS attributes
@@ -58,9 +64,12 @@ WITH key, p, collect(CASE WHEN old IS NULL THEN null ELSE [old.one_id, m.at, m.r
 OPTIONAL MATCH (p)<-[:MEMBER_OF]-(i:Identifier)
 OPTIONAL MATCH (i)<-[:BY]-(a:Attribute)
 WITH key, p, merged_from, collect(DISTINCT i) AS ids, collect(DISTINCT a) AS attributes
+OPTIONAL MATCH (p)<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH key, p, merged_from, ids, attributes, collect(DISTINCT s) AS used
 RETURN key, p.one_id AS one_id, p.status AS status, p.created_at AS created_at, p.updated_at AS updated_at,
        null AS current, merged_from,
-       [i IN ids | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
+       [i IN ids + used | {key: i.key, type: i.type, value: i.value, first_seen: i.first_seen, last_seen: i.last_seen,
                     status: i.status, admin_blocked: i.admin_blocked, sources: i.sources}] AS identifiers,
        [a IN attributes | {event_id: a.event_id, name: a.name, value: a.value, source: a.source, ts: a.ts}]
          AS attributes

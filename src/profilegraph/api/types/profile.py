@@ -68,7 +68,10 @@ class Identifier:
     first_seen: str
     last_seen: str
     sources: list[str]
-    status: str = strawberry.field(description="`active`, `shared` (never links people) or `blocked`.")
+    status: str = strawberry.field(
+        description="`active`, `shared` (used by several people: stays on each profile that used it, never links "
+        "them), `household` (a family device: likewise) or `blocked`."
+    )
 
 
 @strawberry.type(description="One attribute value and where it came from.")
@@ -369,7 +372,7 @@ class Profile:
         "resolution made of it.",
     )
     async def identity_graph(self, info: Info) -> IdentityGraph:
-        keys = tuple(view.key for view in self.person.identifiers)
+        keys = tuple(view.key for view in self.person.identifiers if view.member)
         context = info.context
         record = await profile_graph(context.runtime.store, context.config.identity, keys)
         return identity_graph_of(info, record, self.person.one_id, keys)
