@@ -6,7 +6,8 @@ several spellings. Scenarios, each a switch, add what real data throws at a reso
 
 - ``households``: families of 2-4 who each sign in on one family tablet with one of
   their own accounts, each of a different kind (a phone, a member card, an Alipay
-  account), while each also uses devices of their own;
+  account), while each also uses devices of their own; half the families also share a
+  smart TV;
 - ``two_phones``: people with a second phone number;
 - ``kiosks``: store kiosks and POS terminals that hundreds of members tap;
 - ``invalid_phones``: clerk-typed phones (unallocated prefixes, wrong lengths) beside
@@ -105,14 +106,19 @@ def _clerk_typed_phone(rnd: random.Random) -> dict[str, str]:
     return {"type": "phone", "value": rnd.choice([f"179{digits}", f"194{digits}", f"139{digits[:7]}"])}
 
 
-def _households(rnd: random.Random, people: list[Person]) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
-    """Person index -> (the family tablet, the one account that person signs in with on it)."""
-    signed_in: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+def _households(rnd: random.Random, people: list[Person]) -> dict[int, list[tuple[dict[str, str], dict[str, str]]]]:
+    """Person index -> the family devices that person signs in on, each with the account used there.
+
+    Every family shares a tablet; half of them also a smart TV, on which each member signs
+    in with the tablet's account or another of their own.
+    """
+    signed_in: dict[int, list[tuple[dict[str, str], dict[str, str]]]] = {}
     start, number = 0, 0
     while start + 4 <= len(people):
         family = people[start : start + rnd.randint(2, 4)]
         start += len(family) + rnd.randint(0, 6)  # not everyone lives in a household
         tablet = {"type": "device_id", "value": f"family-tablet-{number}"}
+        tv = {"type": "device_id", "value": f"family-tv-{number}"} if rnd.random() < 0.5 else None
         number += 1
         kinds = list(STRONG_KINDS)
         rnd.shuffle(kinds)
@@ -121,7 +127,10 @@ def _households(rnd: random.Random, people: list[Person]) -> dict[int, tuple[dic
             kind = own[0]
             kinds.remove(kind)  # each member signs in with a different kind of account
             kinds.append(kind)
-            signed_in[member.index] = (tablet, member.identifiers[kind][0])
+            signed_in[member.index] = [(tablet, member.identifiers[kind][0])]
+            if tv is not None:
+                account = member.identifiers[rnd.choice(own)][0]
+                signed_in[member.index].append((tv, account))
     return signed_in
 
 
@@ -182,8 +191,8 @@ def generate(
         if roll < 0.03 and "junk" in scenarios:
             carried.append(rnd.choice(BLOCKED_JUNK + UNLISTED_JUNK))
         elif roll < 0.09 and person.index in tablets:
-            tablet, account = tablets[person.index]
-            carried = [tablet, account]
+            device, account = rnd.choice(tablets[person.index])
+            carried = [device, account]
         elif roll < 0.12 and "kiosks" in scenarios and "member_id" in person.identifiers:
             carried = [person.identifiers["member_id"][0], rnd.choice(kiosks)]
         elif roll < 0.16 and "invalid_phones" in scenarios:

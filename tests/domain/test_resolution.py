@@ -252,9 +252,10 @@ def _person(name: str, *accounts: str) -> list[LinkEvidence]:
 
 
 def test_a_family_tablet_signed_in_with_different_kinds_of_account_joins_nobody() -> None:
+    # Each has a phone of their own, and signs in on the tablet with a different kind of account.
     mum = _person("mum", "phone:+1", "email:mum@x.cn")
-    dad = _person("dad", "member_id:M-dad", "alipay_uid:dad")
-    kid = _person("kid", "taobao_id:kid", "douyin_openid:kid")
+    dad = _person("dad", "phone:+2", "member_id:M-dad", "alipay_uid:dad")
+    kid = _person("kid", "phone:+3", "taobao_id:kid", "douyin_openid:kid")
     tablet = [
         link("device_id:tablet", "phone:+1"),
         link("device_id:tablet", "member_id:M-dad"),
@@ -266,8 +267,8 @@ def test_a_family_tablet_signed_in_with_different_kinds_of_account_joins_nobody(
     assert result.households["device_id:tablet"] == ("douyin_openid:kid", "member_id:M-dad", "phone:+1")
     assert set(result.clusters) == {
         frozenset({"device_id:mum-phone", "phone:+1", "email:mum@x.cn"}),
-        frozenset({"device_id:dad-phone", "member_id:M-dad", "alipay_uid:dad"}),
-        frozenset({"device_id:kid-phone", "taobao_id:kid", "douyin_openid:kid"}),
+        frozenset({"device_id:dad-phone", "phone:+2", "member_id:M-dad", "alipay_uid:dad"}),
+        frozenset({"device_id:kid-phone", "phone:+3", "taobao_id:kid", "douyin_openid:kid"}),
     }
 
 
@@ -280,10 +281,43 @@ def test_a_second_account_signed_in_on_ones_own_device_joins() -> None:
     assert len(result.clusters) == 1
 
 
+def test_a_family_sharing_a_tablet_and_a_tv_is_kept_apart_by_both() -> None:
+    # Neither device alone holds the family together, but the two of them do. Each parent
+    # registered with a phone and an account together.
+    family = [
+        *_person("mum", "phone:+1", "email:mum@x.cn"),
+        link("phone:+1", "email:mum@x.cn"),
+        *_person("dad", "phone:+2", "member_id:M-dad"),
+        link("phone:+2", "member_id:M-dad"),
+    ]
+    shared = [
+        link("device_id:tablet", "phone:+1"),
+        link("device_id:tablet", "member_id:M-dad"),
+        link("device_id:tv", "email:mum@x.cn"),
+        link("device_id:tv", "phone:+2"),
+    ]
+    result = resolve(evidence(family + shared), CONFIG)
+    assert result.status_of("device_id:tablet") == result.status_of("device_id:tv") == "household"
+    assert len(result.clusters) == 2
+
+
+def test_one_persons_accounts_of_complementary_kinds_on_devices_of_their_own_join() -> None:
+    # Phone and e-mail on one device, member card and Alipay on another, a laptop seeing
+    # both: no kind twice, so nothing says these are two people.
+    links = (
+        _person("phone", "phone:+1", "email:li@x.cn")
+        + _person("pad", "member_id:M-li", "alipay_uid:li")
+        + [link("device_id:laptop", "phone:+1"), link("device_id:laptop", "member_id:M-li")]
+    )
+    result = resolve(evidence(links), CONFIG)
+    assert result.households == {}
+    assert len(result.clusters) == 1
+
+
 def test_household_devices_are_the_same_whatever_order_the_evidence_comes_in() -> None:
     links = (
         _person("mum", "phone:+1", "email:mum@x.cn")
-        + _person("dad", "member_id:M-dad", "alipay_uid:dad")
+        + _person("dad", "phone:+2", "member_id:M-dad", "alipay_uid:dad")
         + [link("device_id:tablet", "phone:+1"), link("device_id:tablet", "member_id:M-dad")]
     )
     expected = resolve(evidence(links), CONFIG)
@@ -299,7 +333,7 @@ def test_households_group_the_devices_that_serve_the_same_people() -> None:
 
     links = (
         _person("mum", "phone:+1", "email:mum@x.cn")
-        + _person("dad", "member_id:M-dad", "alipay_uid:dad")
+        + _person("dad", "phone:+2", "member_id:M-dad", "alipay_uid:dad")
         + [link("device_id:tablet", "phone:+1"), link("device_id:tablet", "member_id:M-dad")]
     )
     result = resolve(evidence(links), CONFIG)

@@ -6,6 +6,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.services import admin
 from profilegraph.services.households import households_of_person
 from profilegraph.services.ingest import ingest_lines
+from profilegraph.services.profiles import persons, persons_by_identifier
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import one_id_map
 from tests.identity_events import identify, partition
@@ -13,7 +14,11 @@ from tests.identity_events import identify, partition
 CONFIG = IdentityConfig()
 TABLET = {"type": "device_id", "value": "family-tablet"}
 MUM = [{"type": "phone", "value": "13900000001"}, {"type": "email", "value": "mum@x.cn"}]
-DAD = [{"type": "member_id", "value": "M-dad"}, {"type": "alipay_uid", "value": "2088dad"}]
+DAD = [
+    {"type": "member_id", "value": "M-dad"},
+    {"type": "alipay_uid", "value": "2088dad"},
+    {"type": "phone", "value": "13900000002"},
+]
 KID = [{"type": "taobao_id", "value": "tb-kid"}, {"type": "douyin_openid", "value": "dy-kid"}]
 
 
@@ -59,3 +64,27 @@ async def test_a_household_dissolves_when_its_people_turn_out_to_be_one(graph_st
     found = await households_of_person(graph_store, CONFIG, "phone:13900000001")
     assert found.households == ()
     assert "device_id:family-tablet" in await one_id_map(graph_store)  # one person's tablet again
+
+
+async def test_the_family_tablet_stays_on_the_profile_of_each_person_who_used_it(graph_store: GraphStore) -> None:
+    kiosk = {"type": "device_id", "value": "store-kiosk-1"}
+    await ingest_lines(
+        graph_store,
+        [*PARENTS, identify("k-mum", 5, kiosk, MUM[0]), identify("k-dad", 6, kiosk, DAD[0])],
+        CONFIG,
+    )
+    assert len(await partition(graph_store)) == 2  # neither device joins anybody
+    ids = await one_id_map(graph_store)
+    mum, dad = ids["phone:+8613900000001"], ids["member_id:M-dad"]
+
+    for person in [
+        *await persons(graph_store, [mum, dad]),
+        *await persons_by_identifier(graph_store, ["email:mum@x.cn"]),
+    ]:
+        assert person is not None
+        statuses = {view.key: view.status for view in person.identifiers}
+        assert statuses["device_id:family-tablet"] == "household"
+        assert statuses["device_id:store-kiosk-1"] == "household"
+    (mum_view,) = await persons(graph_store, [mum])
+    assert mum_view is not None
+    assert "member_id:M-dad" not in {view.key for view in mum_view.identifiers}  # the devices bridge nobody

@@ -12,7 +12,7 @@ That is what makes incremental resolution equal to a full recompute.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -220,12 +220,12 @@ def _household_devices(
 
     The people are the groups that strong evidence alone forms (strong-strong links and
     admin MustLinks). A device touching two or more of them joins them only when it can
-    be one person's: it becomes a household device instead when it alone holds together
-    at least two parts that are each a whole person (a family tablet beside each
-    member's own phone and accounts), or when the people's identifiers together break a
-    type limit (two member cards can never be one person). A part with a single account
-    or no device of its own (a second account signed in on one's own phone) still joins,
-    as the evidence says.
+    be one person's: it becomes a household device instead when it alone (or with the
+    other devices that touch two or more of them) holds together at least two parts that
+    are each a whole person (a family tablet beside each member's own phone and
+    accounts), or when the people's identifiers together break a type limit (two member
+    cards can never be one person). A part with a single account or no device of its own
+    (a second account signed in on one's own phone) still joins, as the evidence says.
     """
     nodes = evidence.nodes
 
@@ -247,19 +247,89 @@ def _household_devices(
     graph.add_nodes_from(usable)
     graph.add_edges_from((a, b) for a, others in neighbours.items() for b in others if a < b)
     whole_people = _whole_people_apart(graph, strong)
+    bridging = {key for key, served in touches.items() if len(served) >= 2}
+    whole_beside_bridges = _whole_people_beside(graph, bridging, strong)
 
     households: dict[str, tuple[str, ...]] = {}
     for key, served in touches.items():
         if len(served) < 2:
             continue
-        if whole_people.get(key, 0) >= 2 or _breaks_a_limit(people, served, config):
+        apart = max(whole_people.get(key, 0), whole_beside_bridges.get(key, 0))
+        if apart >= 2 or _breaks_a_limit(people, served, config):
             households[key] = tuple(sorted(min(people.members[person]) for person in served))
     return households
 
 
+def _whole_people_beside(graph: nx.Graph, bridging: set[str], strong: Callable[[str], bool]) -> dict[str, int]:
+    """For each device in ``bridging``, how many whole people it touches once every such
+    device is set aside.
+
+    A family often shares more than one device (a tablet and a smart TV, each signed in
+    on by the same people). Then no single one of them alone holds the family together,
+    yet together they do: the parts left without all of them are the people.
+    """
+    if len(bridging) < 2:
+        return {}
+    rest = graph.subgraph(key for key in graph if key not in bridging)
+    part_of: dict[str, int] = {}
+    parts: list[_Part] = []
+    for number, piece in enumerate(nx.connected_components(rest)):
+        parts.append(_Part.of(piece, strong))
+        part_of.update(dict.fromkeys(piece, number))
+    return {
+        key: _whole_people([parts[n] for n in {part_of[other] for other in graph[key] if other in part_of}])
+        for key in sorted(bridging)
+    }
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What one side of a device holds: its accounts by type, and how many devices."""
+
+    accounts: Counter[str]
+    devices: int
+
+    @classmethod
+    def of(cls, keys: Iterable[str], strong: Callable[[str], bool]) -> _Part:
+        accounts: Counter[str] = Counter()
+        devices = 0
+        for key in keys:
+            if strong(key):
+                accounts[key.partition(":")[0]] += 1
+            else:
+                devices += 1
+        return cls(accounts, devices)
+
+    def __add__(self, other: _Part) -> _Part:
+        return _Part(self.accounts + other.accounts, self.devices + other.devices)
+
+    def __sub__(self, other: _Part) -> _Part:
+        return _Part(self.accounts - other.accounts, self.devices - other.devices)
+
+    @property
+    def whole(self) -> bool:
+        """Someone with a life of their own: two accounts and a device of their own."""
+        return self.accounts.total() >= 2 and self.devices >= 1
+
+
+def _whole_people(parts: Iterable[_Part]) -> int:
+    """How many of ``parts`` are whole people that another of them shows to be someone else.
+
+    Two whole parts that each hold an account of the same kind (a phone each, an e-mail
+    each) are two people; two whole parts whose kinds complement each other may be one
+    person whose accounts were never seen together, and are not counted.
+    """
+    whole = [part for part in parts if part.whole]
+    return sum(
+        1
+        for number, part in enumerate(whole)
+        if any(part.accounts.keys() & other.accounts.keys() for n, other in enumerate(whole) if n != number)
+    )
+
+
 def _whole_people_apart(graph: nx.Graph, strong: Callable[[str], bool]) -> dict[str, int]:
     """For each identifier that alone holds parts of the graph together, how many of those
-    parts are each a whole person.
+    parts are whole people (``_whole_people``).
 
     A whole person shows at least two accounts of their own and a device of their own:
     someone who signs in on a family tablet and has a life beside it. A part with one
@@ -271,34 +341,32 @@ def _whole_people_apart(graph: nx.Graph, strong: Callable[[str], bool]) -> dict[
         return {}
     blocks = cast("list[set[str]]", list(nx.biconnected_components(graph)))  # the stubs type it wrongly
     tree = nx.Graph()
-    size: dict[object, tuple[int, int]] = {}  # tree node -> (accounts, devices) it holds itself
+    size: dict[object, _Part] = {}  # tree node -> what it holds itself
     for number, block in enumerate(blocks):
-        own = [key for key in block if key not in cuts]
-        accounts = sum(1 for key in own if strong(key))
-        size[("block", number)] = (accounts, len(own) - accounts)
+        size[("block", number)] = _Part.of((key for key in block if key not in cuts), strong)
         tree.add_edges_from((("block", number), ("cut", key)) for key in block if key in cuts)
     for key in cuts:
-        size[("cut", key)] = (1, 0) if strong(key) else (0, 1)
+        size[("cut", key)] = _Part.of([key], strong)
 
     whole: dict[str, int] = {}
     for component in nx.connected_components(tree):
         root = min(component, key=str)
         parent = dict(nx.bfs_predecessors(tree, root))
-        below: dict[object, tuple[int, int]] = {}
+        below: dict[object, _Part] = {}
         for node in reversed(list(nx.bfs_tree(tree, root))):  # leaves first
-            accounts, devices = size[node]
+            held = size[node]
             for child in tree[node]:
                 if parent.get(child) == node:
-                    accounts, devices = accounts + below[child][0], devices + below[child][1]
-            below[node] = (accounts, devices)
+                    held = held + below[child]
+            below[node] = held
         total = below[root]
         for node in component:
             if node[0] != "cut":
                 continue
             parts = [below[child] for child in tree[node] if parent.get(child) == node]
             if node != root:
-                parts.append((total[0] - below[node][0], total[1] - below[node][1]))
-            whole[node[1]] = sum(1 for accounts, devices in parts if accounts >= 2 and devices >= 1)
+                parts.append(total - below[node])
+            whole[node[1]] = _whole_people(parts)
     return whole
 
 
