@@ -118,7 +118,12 @@ async def test_explain_names_a_phone_seen_with_two_people(graph_store: GraphStor
 async def test_explain_names_the_household_device_that_keeps_a_family_apart(graph_store: GraphStore) -> None:
     tablet = {"type": "device_id", "value": "family-tablet"}
     mum = [PHONE, EMAIL, {"type": "device_id", "value": "mum-phone"}]
-    dad = [MEMBER, {"type": "alipay_uid", "value": "2088dad"}, {"type": "device_id", "value": "dad-phone"}]
+    dad = [
+        MEMBER,
+        {"type": "alipay_uid", "value": "2088dad"},
+        {"type": "phone", "value": "13900000002"},  # a phone each: two people, not one person's two halves
+        {"type": "device_id", "value": "dad-phone"},
+    ]
     await _ingest(
         graph_store,
         identify("m", 1, *mum),

@@ -4,10 +4,11 @@ A carrier reissues a cancelled number once it has lain unused for a quarantine p
 (90 days for Chinese carriers), so a number can be one person's for years and then
 another's. Its links then fall into eras: every use by the first holder ends before
 every use by the next begins, with at least that quiet period between. When a number
-alone holds together people of different eras, each of whom shows a person of their own
-(an account besides the number), only its latest era keeps it: the older holders' links
-through it are refused, and kept for audit. Uses that overlap in time, or a side that
-shows nothing besides the number, are one person as the evidence says.
+alone holds together people of different eras, each of whom shows a whole person of their
+own (two accounts and a device besides the number), and the older holders a number of
+their own (they moved on to a new one), only its latest era keeps it: the older holders'
+links through it are refused, and kept for audit. Uses that overlap in time, or a side
+that shows less, are one person as the evidence says.
 
 Like every rule it looks only at one evidence component, and the link times it reads
 are the first and last time each link was seen, which do not depend on arrival order.
@@ -19,14 +20,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import networkx as nx
 
-if TYPE_CHECKING:
-    from profilegraph.domain.resolution import LinkEvidence
+__all__ = ["DatedLink", "Reassignment", "reassignments"]
 
-__all__ = ["Reassignment", "reassignments"]
+
+class DatedLink(Protocol):
+    """A link between two identifiers with when it was first and last seen (as in resolution)."""
+
+    @property
+    def a(self) -> str: ...
+    @property
+    def b(self) -> str: ...
+    @property
+    def first_seen(self) -> str: ...
+    @property
+    def last_seen(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class _Part:
     neighbours: list[tuple[str, str]]  # (neighbour key, last seen with the number)
     first: str
     last: str
-    shows_a_person: bool
+    shows_a_person: bool  # two accounts and a device of its own
     has_another_of_its_type: bool  # another value of the reassigned one's type: a number of its own
 
 
@@ -103,7 +114,7 @@ def _quiet_gap(spans: Iterable[tuple[str, str]], quiet_days: int) -> bool:
 
 def reassignments(
     graph: nx.Graph,
-    links: Iterable[LinkEvidence],
+    links: Iterable[DatedLink],
     quiet_days_of: Callable[[str], int | None],
     strong: Callable[[str], bool],
 ) -> list[Reassignment]:
@@ -139,7 +150,7 @@ def reassignments(
                 eras.append([])
             eras[-1].append(part)
             end = max(end, part.last)
-        # Every era must show someone besides the number: a lone neighbour may be the holder's own.
+        # Every era must show a whole person besides the number: less may be the holder's own.
         eras = _merge_eras_without_a_person(eras)
         if len(eras) < 2:
             continue
