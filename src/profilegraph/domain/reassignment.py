@@ -16,7 +16,7 @@ are the first and last time each link was seen, which do not depend on arrival o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -113,21 +113,22 @@ def _quiet_gap(spans: Iterable[tuple[str, str]], quiet_days: int) -> bool:
 
 
 def reassignments(
-    graph: nx.Graph,
+    usable: Collection[str],
     links: Iterable[DatedLink],
     quiet_days_of: Callable[[str], int | None],
     strong: Callable[[str], bool],
 ) -> list[Reassignment]:
-    """The reassigned values of a component's ``graph`` (its identifiers that may link).
+    """The reassigned values among a component's ``usable`` identifiers (those that may link).
 
     ``quiet_days_of`` gives, for a key, the quiet period after which its type's issuer
     reissues a value, or None for types never reissued.
     """
+    links = [link for link in links if link.a in usable and link.b in usable]
     times: dict[str, dict[str, tuple[str, str]]] = {}
     for link in links:
         first, last = link.first_seen, link.last_seen or link.first_seen
         for key, other in ((link.a, link.b), (link.b, link.a)):
-            if key in graph and other in graph and quiet_days_of(key) is not None:
+            if quiet_days_of(key) is not None:
                 spans = times.setdefault(key, {})
                 earlier = spans.get(other, (first, last))  # a pair listed twice spans both
                 spans[other] = (min(first, earlier[0]), max(last, earlier[1]))
@@ -136,8 +137,11 @@ def reassignments(
         for key, spans in times.items()
         if len(spans) >= 2 and _quiet_gap(spans.values(), quiet_days_of(key) or 0)
     }
-    if not candidates:
+    if not candidates:  # the graph is built only for the rare value used in eras apart
         return []
+    graph = nx.Graph()
+    graph.add_nodes_from(usable)
+    graph.add_edges_from((link.a, link.b) for link in links)
     cuts = set(nx.articulation_points(graph))
     found = []
     for key in sorted(candidates.keys() & cuts):

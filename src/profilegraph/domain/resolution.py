@@ -243,11 +243,13 @@ def _household_devices(
     touches = {
         key: {people.find(n) for n in neighbours[key] if n in people.parent} for key in usable if not strong(key)
     }
+    bridging = {key for key, served in touches.items() if len(served) >= 2}
+    if not bridging:  # no device joins two groups: nothing to weigh (most components)
+        return {}
     graph = nx.Graph()
     graph.add_nodes_from(usable)
     graph.add_edges_from((a, b) for a, others in neighbours.items() for b in others if a < b)
     whole_people = _whole_people_apart(graph, strong)
-    bridging = {key for key, served in touches.items() if len(served) >= 2}
     whole_beside_bridges = _whole_people_beside(graph, bridging, strong)
 
     households: dict[str, tuple[str, ...]] = {}
@@ -385,12 +387,9 @@ def _released_links(
     lose, and the reassigned values."""
     nodes = evidence.nodes
     usable = {key for key in active if nodes[key].expanded}
-    graph = nx.Graph()
-    graph.add_nodes_from(usable)
-    graph.add_edges_from((link.a, link.b) for link in evidence.links if link.a in usable and link.b in usable)
     found: dict[Pair, Refusal] = {}
     values = reassignments(
-        graph,
+        usable,
         evidence.links,
         lambda key: config.reissued_after_days(nodes[key].type),
         lambda key: config.strength(nodes[key].type) is not Strength.WEAK,
