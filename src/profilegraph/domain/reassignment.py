@@ -42,11 +42,10 @@ class DatedLink(Protocol):
 
 @dataclass(frozen=True)
 class Reassignment:
-    """The links of ``key`` its latest holder does not keep, and when its eras change hands."""
+    """The links of ``key`` its latest holder does not keep, and when that holder's era begins."""
 
     key: str
     released: tuple[tuple[str, str], ...]  # (neighbour, last seen together) of the older eras
-    released_until: str  # the last use of an older era
     kept_from: str  # the first use of the latest era
 
 
@@ -167,7 +166,6 @@ def reassignments(
             Reassignment(
                 key,
                 tuple(sorted(n for part in older for n in part.neighbours)),
-                max(part.last for part in older),
                 min(part.first for part in eras[-1]),
             )
         )
