@@ -219,6 +219,37 @@ def test_usable_on_a_tablet_and_at_1280_px(console: Console, open_page: Any) -> 
         assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
 
 
+def test_a_profile_still_loading_for_a_page_left_does_not_replace_the_page_shown(
+    console: Console, open_page: Any
+) -> None:
+    page = _sign_in(open_page(), console.sign_in_link("admin"))
+    _look_up(page, LI_WEI_PHONE)
+    held: list[Any] = []
+
+    def hold_profile_reads(route: Any) -> None:
+        if "query Profile(" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_profile_reads)
+    page.locator("#identifiers-table tbody tr", has_text="POS-55001").get_by_role("button", name="Block").click()
+    page.fill("#dialog-reason", "card reported stolen")
+    page.click("#dialog-confirm")
+    expect(page.locator("#notice")).to_contain_text("pos_card:POS-55001 is now blocked")
+    page.wait_for_function("() => document.querySelector('#view > p') !== null")  # the reload has begun
+    assert held, "the profile's reload after the block was not seen"
+
+    page.click("a[data-route=admin]")
+    expect(page.locator("#admin-unblock")).to_be_visible()
+    with page.expect_response(lambda response: response.request in [route.request for route in held]):
+        for route in held:
+            route.continue_()
+    page.evaluate("() => new Promise((settled) => setTimeout(settled, 100))")  # the late answer is drawn
+    expect(page.locator("#admin-unblock")).to_be_visible()
+    expect(page.locator("#one-id")).to_have_count(0)
+
+
 def test_admin_blocks_and_unblocks_an_identifier_with_a_reason(console: Console, open_page: Any) -> None:
     page = _sign_in(open_page(), console.sign_in_link("admin"))
     _look_up(page, LI_WEI_PHONE)

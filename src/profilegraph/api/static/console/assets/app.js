@@ -101,7 +101,7 @@ function renderShell(session) {
     badge,
     h("button", { type: "button", id: "sign-out", onclick: () => signOut() }, t("signin.out")),
   );
-  const view = h("main", { id: "view" });
+  let view = h("main", { id: "view" });
   replaceChildren(root, header, notice, view);
   showNotice("", "");
 
@@ -111,6 +111,11 @@ function renderShell(session) {
       link.classList.toggle("current", link.dataset.route === (name || "lookup"));
     }
     showNotice("", "");
+    // Each visit draws into a view of its own: a page still loading for the route the user left
+    // (a profile reloading after a change) then fills a detached element, not the page now shown.
+    const fresh = h("main", { id: "view" });
+    view.replaceWith(fresh);
+    view = fresh;
     const argument = rest.map(decodeURIComponent).join("/");
     const views = {
       profile: () => renderProfile(view, session, argument),
