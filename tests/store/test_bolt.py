@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from profilegraph.errors import GraphConstraintError, GraphUnavailableError
-from profilegraph.store.bolt import GraphProduct, GraphStore, is_retryable_conflict
+from profilegraph.errors import GraphConstraintError, GraphQueryError, GraphUnavailableError
+from profilegraph.store.bolt import GraphProduct, GraphStore, Transaction, is_retryable_conflict, retry_pause, run
 from profilegraph.store.embedded import EmbeddedGraphServer
 from tests.conftest import TestGraph
 
@@ -35,6 +35,48 @@ async def test_concurrent_get_or_create_yields_one_node(graph_store: GraphStore)
 
 
 CREATE_PRODUCT = "CREATE (p:Product {sku: $sku})"
+
+
+ORDER_OF_A_HOT_PRODUCT = """
+MERGE (p:Product {sku: $sku})
+CREATE (o:Order {order_id: $order_id})-[:CONTAINS {qty: 1}]->(p)
+SET p.last_order = $order_id
+"""
+COUNT_ORDERS_OF = "MATCH (:Order)-[c:CONTAINS]->(:Product {sku: $sku}) RETURN count(c) AS n"
+
+
+async def test_concurrent_writers_to_one_node_all_land(graph_store: GraphStore) -> None:
+    # Every order names the same product: on the embedded server all but one writer lose
+    # the race at commit and are run again.
+    async def order(number: int) -> None:
+        async def work(tx: Transaction) -> None:
+            await run(tx, ORDER_OF_A_HOT_PRODUCT, sku="SKU-HOT", order_id=f"SO-{number}")
+
+        await graph_store.write(work, retry_conflicts=True)
+
+    await asyncio.gather(*(order(n) for n in range(16)))
+    assert (await graph_store.query(COUNT_ORDERS_OF, sku="SKU-HOT"))[0]["n"] == 16
+
+
+async def test_a_write_that_fails_half_way_leaves_nothing(graph_store: GraphStore) -> None:
+    async def work(tx: Transaction) -> None:
+        await run(tx, CREATE_PRODUCT, sku="SKU-HALF")
+        await run(tx, "RETURN 1 +")  # the server refuses the second statement
+
+    with pytest.raises(GraphQueryError):
+        await graph_store.write(work, retry_conflicts=True)
+    assert (await graph_store.query(COUNT_PRODUCTS, sku="SKU-HALF"))[0]["n"] == 0
+
+
+def test_a_lost_race_is_run_again_after_milliseconds_not_seconds() -> None:
+    pauses = [[retry_pause(attempt) for _ in range(200)] for attempt in range(1, 12)]
+    assert max(pauses[0]) <= 0.01  # the driver's own first retry waits about a second
+    assert min(pauses[0]) >= 0.005
+    assert all(max(p) <= 0.5 for p in pauses)  # bounded, however often a writer loses
+    assert len({round(p, 6) for p in pauses[3]}) > 100  # jittered: colliding writers drift apart
+    assert sorted(map(max, pauses[:6])) == list(map(max, pauses[:6]))  # and wait longer each time
+
+
 
 
 async def test_the_store_knows_which_server_answers(graph_store: GraphStore, graph_server: TestGraph) -> None:

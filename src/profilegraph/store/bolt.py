@@ -1,7 +1,8 @@
 """One async Bolt driver for the process, and managed transactions around it.
 
-Managed transactions (``execute_read`` / ``execute_write``) are retried by the
-driver on transient errors, such as Neo4j's ``DeadlockDetected``. The two graph
+Transactions that fail on a transient error, such as a ``DeadlockDetected``, are run
+again: reads by the driver's ``execute_read``, writes here after a short jittered
+pause (the driver would wait a second before its first retry). The two graph
 servers differ in one place that matters here, and ``GraphProduct`` (read from the
 server's agent string when connecting) is where the store tells them apart:
 
@@ -16,13 +17,15 @@ server's agent string when connecting) is where the store tells them apart:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any, LiteralString, TypeVar, cast
 
-from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase
+from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, AsyncSession
 from neo4j.exceptions import (
     AuthError,
     ConstraintError,
@@ -44,13 +47,16 @@ from profilegraph.round_trips import note_round_trip
 from profilegraph.store.embedded import BoltEndpoint
 from profilegraph.store.ports import Transaction, Work
 
-__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "collected", "run"]
+__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "collected", "retry_pause", "run"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 Record = dict[str, Any]
 
 _CONFLICT_ATTEMPTS = 8
+# How long a write that keeps meeting transient errors (deadlocks, a lost connection) is
+# run again before the error is raised: the driver's own default for managed transactions.
+_TRANSIENT_RETRY_SECONDS = 30.0
 # Long enough for the largest single transaction we run (a full recompute of a big
 # graph); PROFILEGRAPH_GRAPH_TIMEOUT changes it.
 DEFAULT_TIMEOUT = 600.0
@@ -67,6 +73,25 @@ async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, A
     note_round_trip()
     result = await tx.run(query, dict(params))
     return [dict(zip(record.keys(), record, strict=True)) async for record in result]
+
+
+def retry_pause(attempt: int) -> float:
+    """A jittered pause before re-running a transaction: 10 ms after the first failure,
+    doubling, at most half a second, so writers that collided do not collide again."""
+    return random.uniform(0.5, 1.0) * min(0.01 * 2.0 ** (attempt - 1), 0.5)  # noqa: S311 - jitter, not crypto
+
+
+async def _in_transaction(session: AsyncSession, work: Work[T]) -> T:
+    """Run ``work`` in one explicit write transaction: committed when it returns, rolled back
+    when it raises."""
+    transaction = await session.begin_transaction()
+    try:
+        result = await work(cast(Transaction, transaction))
+        await transaction.commit()
+        return result
+    finally:
+        if not transaction.closed():
+            await transaction.close()
 
 
 def collected(rows: list[Record], column: str = "rows") -> list[Any]:
@@ -170,6 +195,10 @@ class GraphStore:
         self._rediscover: Rediscover | None = None
         self._reconnecting = asyncio.Lock()
         self._connection = 0  # which driver this is; concurrent failures reconnect once
+        # The embedded server checks concurrent writers optimistically and fails all but one
+        # when they touch the same records (a product many orders name): taking turns within
+        # the process costs less than doing the work again.
+        self._write_turn = asyncio.Lock()
 
     @property
     def graph_key(self) -> str:
@@ -257,24 +286,36 @@ class GraphStore:
         return await self._following(lambda: self._write_once(work, retry_conflicts))
 
     async def _write_once(self, work: Work[T], retry_conflicts: bool) -> T:
+        # The transaction is run here rather than by the driver's execute_write: the driver
+        # waits a second before its first retry (then two, four...), and on the embedded
+        # server concurrent writers to one node lose races often enough (a deadlock report
+        # on a shared product) that those pauses, not the work, set the pace of ingestion.
         attempt = 0
+        started = time.monotonic()
         while True:
             try:
-                async with asyncio.timeout(self.timeout), self._driver.session(database=self.database) as session:
-                    return await session.execute_write(work)
+                async with (
+                    self._write_turn if self.product is GraphProduct.ARCADEDB else contextlib.nullcontext(),
+                    asyncio.timeout(self.timeout),
+                    self._driver.session(database=self.database) as session,
+                ):
+                    return await _in_transaction(session, work)
             except TimeoutError:
                 raise self._no_answer() from None
-            except Neo4jError as error:
+            except (Neo4jError, DriverError) as error:
                 attempt += 1
-                if (
-                    not retry_conflicts
-                    or attempt >= _CONFLICT_ATTEMPTS
-                    or not is_retryable_conflict(error.code, str(error), self.product)
-                ):
+                transient = error.is_retryable() and time.monotonic() - started < _TRANSIENT_RETRY_SECONDS
+                conflict = (
+                    retry_conflicts
+                    and isinstance(error, Neo4jError)
+                    and attempt < _CONFLICT_ATTEMPTS
+                    and is_retryable_conflict(error.code, str(error), self.product)
+                )
+                if not transient and not conflict:
                     raise translate(error) from error
-            except (DriverError, OSError) as error:
+            except OSError as error:
                 raise translate(error) from error
-            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
+            await asyncio.sleep(retry_pause(attempt))
 
     def _no_answer(self) -> GraphUnavailableError:
         return GraphUnavailableError(
@@ -307,7 +348,7 @@ class GraphStore:
                 attempt += 1
                 if attempt >= _CONFLICT_ATTEMPTS or not isinstance(error, TransientError | SessionExpired):
                     raise translate(error) from error
-            await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
+            await asyncio.sleep(retry_pause(attempt))
 
     async def execute(self, query: LiteralString, **params: Any) -> list[Record]:
         """Run one write query in its own transaction and return its records."""
