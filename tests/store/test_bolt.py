@@ -77,8 +77,6 @@ def test_a_lost_race_is_run_again_after_milliseconds_not_seconds() -> None:
     assert sorted(map(max, pauses[:6])) == list(map(max, pauses[:6]))  # and wait longer each time
 
 
-
-
 async def test_the_store_knows_which_server_answers(graph_store: GraphStore, graph_server: TestGraph) -> None:
     if graph_server.backend == "bolt":
         pytest.skip("any server may answer at PROFILEGRAPH_TEST_NEO4J_URI")

@@ -67,6 +67,12 @@ class Loaders:
         self.by_order: DataLoader[str, str | None] = _loader(lambda ids: profiles.one_ids_by_order(store, ids))
         self.order_total: DataLoader[str, int] = _loader(lambda ids: profiles.order_totals(store, ids))
         self.interaction_total: DataLoader[str, int] = _loader(lambda ids: profiles.interaction_totals(store, ids))
+        self.shared_order_total: DataLoader[str, int] = _loader(
+            lambda ids: profiles.order_totals(store, ids, shared=True)
+        )
+        self.shared_interaction_total: DataLoader[str, int] = _loader(
+            lambda ids: profiles.interaction_totals(store, ids, shared=True)
+        )
         self.touch_total: DataLoader[str, int] = _loader(lambda ids: profiles.touch_totals(store, ids))
         self._touches: dict[FactPage, DataLoader[str, list[TouchView]]] = {}
         self._orders: dict[FactPage, DataLoader[str, list[OrderView]]] = {}

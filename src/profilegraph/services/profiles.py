@@ -202,8 +202,8 @@ async def interactions(store: GraphAccess, one_ids: Sequence[str], page: FactPag
     ]
 
 
-async def order_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
-    found = await profile_store.order_counts(store, one_ids)
+async def order_totals(store: GraphAccess, one_ids: Sequence[str], *, shared: bool = False) -> list[int]:
+    found = await profile_store.order_counts(store, one_ids, shared=shared)
     return [found.get(one_id, 0) for one_id in one_ids]
 
 
@@ -242,8 +242,8 @@ async def touch_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
     return [found.get(one_id, 0) for one_id in one_ids]
 
 
-async def interaction_totals(store: GraphAccess, one_ids: Sequence[str]) -> list[int]:
-    found = await profile_store.interaction_counts(store, one_ids)
+async def interaction_totals(store: GraphAccess, one_ids: Sequence[str], *, shared: bool = False) -> list[int]:
+    found = await profile_store.interaction_counts(store, one_ids, shared=shared)
     return [found.get(one_id, 0) for one_id in one_ids]
 
 

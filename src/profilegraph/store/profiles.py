@@ -106,6 +106,41 @@ MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(o:Order)
 RETURN one_id, count(DISTINCT o) AS total
 """
 
+# Orders recorded only on shared or household identifiers this Person used (a family tablet
+# with nobody signed in): no Person's own identifier carries them, so they stay on the
+# profile of everyone who used the device, as the identifier itself does.
+SHARED_ORDERS_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH DISTINCT one_id, s
+MATCH (s)<-[:BY]-(o:Order)
+OPTIONAL MATCH (o)-[:BY]->(:Identifier)-[:MEMBER_OF]->(owner:Person)
+WITH one_id, o, count(owner) AS owners
+WHERE owners = 0 AND ($before_ts IS NULL OR o.ts < $before_ts OR (o.ts = $before_ts AND o.order_id < $before_id))
+WITH DISTINCT one_id, o
+ORDER BY o.ts DESC, o.order_id DESC
+WITH one_id, collect(o)[0..$limit] AS page
+UNWIND page AS o
+OPTIONAL MATCH (o)-[c:CONTAINS]->(product:Product)
+RETURN one_id, o.order_id AS order_id, o.ts AS ts, o.amount AS amount, o.currency AS currency,
+       o.channel AS channel, o.source AS source,
+       collect(CASE WHEN product IS NULL THEN null
+               ELSE {sku: product.sku, qty: c.qty, price: c.price, product: properties(product)} END) AS items
+"""
+
+SHARED_ORDER_COUNTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH DISTINCT one_id, s
+MATCH (s)<-[:BY]-(o:Order)
+OPTIONAL MATCH (o)-[:BY]->(:Identifier)-[:MEMBER_OF]->(owner:Person)
+WITH one_id, o, count(owner) AS owners
+WHERE owners = 0
+RETURN one_id, count(DISTINCT o) AS total
+"""
+
 INTERACTIONS_OF: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
@@ -125,6 +160,40 @@ RETURN one_id, x.event_id AS event_id, x.ts AS ts, x.kind AS kind, x.source AS s
 INTERACTION_COUNTS: LiteralString = """
 UNWIND $one_ids AS one_id
 MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)<-[:BY]-(x:Interaction)
+RETURN one_id, count(DISTINCT x) AS total
+"""
+
+# Interactions recorded only on shared or household identifiers this Person used, as
+# SHARED_ORDERS_OF reads orders.
+SHARED_INTERACTIONS_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH DISTINCT one_id, s
+MATCH (s)<-[:BY]-(x:Interaction)
+OPTIONAL MATCH (x)-[:BY]->(:Identifier)-[:MEMBER_OF]->(owner:Person)
+WITH one_id, x, count(owner) AS owners
+WHERE owners = 0 AND ($before_ts IS NULL OR x.ts < $before_ts OR (x.ts = $before_ts AND x.event_id < $before_id))
+WITH DISTINCT one_id, x
+ORDER BY x.ts DESC, x.event_id DESC
+WITH one_id, collect(x)[0..$limit] AS page
+UNWIND page AS x
+OPTIONAL MATCH (x)-[:ON]->(content:Content)
+OPTIONAL MATCH (x)-[:VIA]->(channel:Channel)
+RETURN one_id, x.event_id AS event_id, x.ts AS ts, x.kind AS kind, x.source AS source,
+       content.content_id AS content_id, properties(content) AS content, channel.code AS channel_code,
+       properties(channel) AS channel
+"""
+
+SHARED_INTERACTION_COUNTS: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(:Identifier)-[:LINK]-(s:Identifier)
+WHERE s.status IN ['shared', 'household']
+WITH DISTINCT one_id, s
+MATCH (s)<-[:BY]-(x:Interaction)
+OPTIONAL MATCH (x)-[:BY]->(:Identifier)-[:MEMBER_OF]->(owner:Person)
+WITH one_id, x, count(owner) AS owners
+WHERE owners = 0
 RETURN one_id, count(DISTINCT x) AS total
 """
 
@@ -183,11 +252,16 @@ async def one_ids_by_order(store: GraphAccess, order_ids: Sequence[str]) -> dict
 
 @dataclass(frozen=True)
 class FactPage:
-    """Where a page of orders or interactions starts: after this (ts, id), or at the newest."""
+    """Where a page of orders or interactions starts: after this (ts, id), or at the newest.
+
+    With ``shared``, the page is of the facts recorded only on the shared and household
+    identifiers the profile used, not of its own.
+    """
 
     limit: int
     before_ts: str | None = None
     before_id: str | None = None
+    shared: bool = False
 
     def params(self) -> dict[str, Any]:
         return {"limit": self.limit, "before_ts": self.before_ts, "before_id": self.before_id}
@@ -198,21 +272,25 @@ def _newest_first(rows: list[Record], id_field: str) -> list[Record]:
 
 
 async def orders_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:
-    grouped = _group(await store.query(ORDERS_OF, one_ids=list(one_ids), **page.params()))
+    query = SHARED_ORDERS_OF if page.shared else ORDERS_OF
+    grouped = _group(await store.query(query, one_ids=list(one_ids), **page.params()))
     return {one_id: _newest_first(rows, "order_id") for one_id, rows in grouped.items()}
 
 
-async def order_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
-    return {row["one_id"]: int(row["total"]) for row in await store.query(ORDER_COUNTS, one_ids=list(one_ids))}
+async def order_counts(store: GraphAccess, one_ids: Sequence[str], *, shared: bool = False) -> dict[str, int]:
+    query = SHARED_ORDER_COUNTS if shared else ORDER_COUNTS
+    return {row["one_id"]: int(row["total"]) for row in await store.query(query, one_ids=list(one_ids))}
 
 
 async def interactions_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:
-    grouped = _group(await store.query(INTERACTIONS_OF, one_ids=list(one_ids), **page.params()))
+    query = SHARED_INTERACTIONS_OF if page.shared else INTERACTIONS_OF
+    grouped = _group(await store.query(query, one_ids=list(one_ids), **page.params()))
     return {one_id: _newest_first(rows, "event_id") for one_id, rows in grouped.items()}
 
 
-async def interaction_counts(store: GraphAccess, one_ids: Sequence[str]) -> dict[str, int]:
-    return {row["one_id"]: int(row["total"]) for row in await store.query(INTERACTION_COUNTS, one_ids=list(one_ids))}
+async def interaction_counts(store: GraphAccess, one_ids: Sequence[str], *, shared: bool = False) -> dict[str, int]:
+    query = SHARED_INTERACTION_COUNTS if shared else INTERACTION_COUNTS
+    return {row["one_id"]: int(row["total"]) for row in await store.query(query, one_ids=list(one_ids))}
 
 
 async def touches_of(store: GraphAccess, one_ids: Sequence[str], page: FactPage) -> dict[str, list[Record]]:

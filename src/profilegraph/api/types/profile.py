@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -191,11 +191,18 @@ async def _figures(info: Info, one_id: str, horizon_days: int | None) -> ClvFigu
     return await loaders.figures(horizon).load(one_id)
 
 
-def _fact_page(info: Info, first: int, after: str | None) -> FactPage:
+SHARED_FACTS = (
+    "Instead of this consumer's own, those recorded only on the shared and household identifiers "
+    "they used (a family tablet with nobody signed in): they belong to no one profile, so CLV and "
+    "the value figures leave them out."
+)
+
+
+def _fact_page(info: Info, first: int, after: str | None, shared: bool) -> FactPage:
     size = page_size(info, first)
-    cursor = decode_cursor(after, 2)
+    before_ts, before_id = decode_cursor(after, 2) or (None, None)
     # one more than asked tells whether another page follows
-    return FactPage(size + 1, *(cursor or (None, None)))
+    return FactPage(size + 1, before_ts, before_id, shared)
 
 
 async def _facts(
@@ -207,9 +214,11 @@ async def _facts(
     total_loader: DataLoader[str, int],
     cursor_of: Callable[[V], tuple[str, str]],
     node_of: Callable[[V], N],
+    *,
+    shared: bool = False,
 ) -> Connection[N]:
     """A page of one profile's facts (orders, interactions, touches), newest first, with its total."""
-    page = _fact_page(info, first, after)
+    page = _fact_page(info, first, after, shared)
     views = await page_loader(page).load(one_id)
     return connection(views, page.limit - 1, cursor_of, node_of, lambda: total_loader.load(one_id))
 
@@ -325,7 +334,13 @@ class Profile:
         return [affinity(a) for a in chosen[:size]]
 
     @strawberry.field(description="Orders, newest first.")
-    async def orders(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Order]:
+    async def orders(
+        self,
+        info: Info,
+        first: int = 10,
+        after: str | None = None,
+        shared: Annotated[bool, strawberry.argument(description=SHARED_FACTS)] = False,
+    ) -> Connection[Order]:
         loaders = info.context.loaders
         return await _facts(
             info,
@@ -333,13 +348,20 @@ class Profile:
             after,
             self.person.one_id,
             loaders.orders,
-            loaders.order_total,
+            loaders.shared_order_total if shared else loaders.order_total,
             _order_cursor,
             _order,
+            shared=shared,
         )
 
     @strawberry.field(description="Interactions (views, clicks, visits), newest first.")
-    async def interactions(self, info: Info, first: int = 10, after: str | None = None) -> Connection[Interaction]:
+    async def interactions(
+        self,
+        info: Info,
+        first: int = 10,
+        after: str | None = None,
+        shared: Annotated[bool, strawberry.argument(description=SHARED_FACTS)] = False,
+    ) -> Connection[Interaction]:
         loaders = info.context.loaders
         return await _facts(
             info,
@@ -347,9 +369,10 @@ class Profile:
             after,
             self.person.one_id,
             loaders.interactions,
-            loaders.interaction_total,
+            loaders.shared_interaction_total if shared else loaders.interaction_total,
             _event_cursor,
             _interaction,
+            shared=shared,
         )
 
     @strawberry.field(description="Campaign touches (sent, delivered, opened, clicked, converted), newest first.")
