@@ -104,6 +104,26 @@ def test_show_unmasked_asks_a_reason_that_goes_into_the_audit(console: Console, 
     assert console.one_id_of("PHONE", LI_WEI_PHONE) in reads[0]["oneIds"]
 
 
+def test_what_was_recorded_only_on_the_family_tablet_shows_apart_on_each_members_profile(
+    console: Console, open_page: Any
+) -> None:
+    page = _sign_in(open_page(), console.sign_in_link("service"))
+    for typed in ("13700001111", "136 0000 2222"):  # Wang Fang, then Chen Jie: both use TABLET-HOME-7
+        page.goto(f"{console.url}/console/#/lookup")
+        _look_up(page, typed)
+        shared = page.locator("#shared-activity")
+        expect(shared).to_contain_text("On shared devices")
+        expect(shared).to_contain_text("1 of 1 shown")
+        expect(shared.locator("li")).to_have_count(1)
+        expect(shared.locator("li")).to_contain_text("c-gift")  # the view nobody was signed in for
+        expect(page.locator("#timeline")).not_to_contain_text("c-gift")  # not among their own facts
+
+    page.goto(f"{console.url}/console/#/lookup")
+    _look_up(page, LI_WEI_PHONE)  # never used the tablet
+    expect(page.locator("#timeline")).to_be_visible()
+    expect(page.locator("#shared-activity")).to_have_count(0)
+
+
 def test_admin_sees_the_graph_and_explains_two_identifiers(console: Console, open_page: Any) -> None:
     page = _sign_in(open_page(), console.sign_in_link("admin"))
     _look_up(page, "13700001111")  # Wang Fang, who shares a family tablet with Chen Jie

@@ -32,6 +32,9 @@ const MESSAGES = {
     "profile.affinities": "Affinities",
     "profile.timeline": "Orders, interactions and campaign touches",
     "profile.households": "Household",
+    "profile.sharedActivity": "On shared devices",
+    "profile.sharedActivityNote":
+      "Recorded only on a shared or family device this consumer used, with nobody signed in: it may be someone else's, and no value figure counts it.",
     "profile.graph": "Identity graph",
     "profile.history": "Merge history",
     "profile.audit": "Audit trail",
@@ -188,6 +191,8 @@ const MESSAGES = {
     "profile.affinities": "偏好",
     "profile.timeline": "订单、互动与营销触达",
     "profile.households": "家庭",
+    "profile.sharedActivity": "共用设备上的记录",
+    "profile.sharedActivityNote": "仅记录在该消费者用过的共用或家庭设备上、无人登录时产生：可能属于他人，不计入任何价值指标。",
     "profile.graph": "身份图",
     "profile.history": "合并历史",
     "profile.audit": "审计记录",

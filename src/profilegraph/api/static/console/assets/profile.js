@@ -164,29 +164,34 @@ function tagsCard(profile) {
   );
 }
 
-function timelineCard(profile) {
-  const orders = profile.orders.edges.map(({ node }) => ({
-    at: node.at,
-    kind: "order",
-    title: t("timeline.order", { id: node.orderId }),
-    detail: `${formatNumber(node.amount)} ${node.currency || ""} · ${node.items.map((i) => `${i.sku}×${i.quantity}`).join(", ")}`,
-    where: [node.channel, node.source].filter(Boolean).join(" · "),
-  }));
-  const interactions = profile.interactions.edges.map(({ node }) => ({
-    at: node.at,
-    kind: "interaction",
-    title: t("timeline.interaction", { kind: node.kind }),
-    detail: node.contentId || "",
-    where: [node.channel, node.source].filter(Boolean).join(" · "),
-  }));
-  const touches = profile.touches.edges.map(({ node }) => ({
-    at: node.at,
-    kind: "touch",
-    title: t("timeline.touch", { action: node.action, campaign: node.campaign?.name || node.campaignId }),
-    detail: node.campaignId,
-    where: [node.channel, node.source].filter(Boolean).join(" · "),
-  }));
-  const entries = [...orders, ...interactions, ...touches].sort((a, b) => (a.at < b.at ? 1 : -1));
+function timelineEntries(orders, interactions, touches) {
+  const entries = [
+    ...orders.edges.map(({ node }) => ({
+      at: node.at,
+      kind: "order",
+      title: t("timeline.order", { id: node.orderId }),
+      detail: `${formatNumber(node.amount)} ${node.currency || ""} · ${node.items.map((i) => `${i.sku}×${i.quantity}`).join(", ")}`,
+      where: [node.channel, node.source].filter(Boolean).join(" · "),
+    })),
+    ...interactions.edges.map(({ node }) => ({
+      at: node.at,
+      kind: "interaction",
+      title: t("timeline.interaction", { kind: node.kind }),
+      detail: node.contentId || "",
+      where: [node.channel, node.source].filter(Boolean).join(" · "),
+    })),
+    ...touches.edges.map(({ node }) => ({
+      at: node.at,
+      kind: "touch",
+      title: t("timeline.touch", { action: node.action, campaign: node.campaign?.name || node.campaignId }),
+      detail: node.campaignId,
+      where: [node.channel, node.source].filter(Boolean).join(" · "),
+    })),
+  ];
+  return entries.sort((a, b) => (a.at < b.at ? 1 : -1));
+}
+
+function timelineBody(entries, total) {
   const items = entries.map((entry) =>
     h(
       "li",
@@ -197,15 +202,29 @@ function timelineCard(profile) {
       h("span", { class: "muted" }, entry.where),
     ),
   );
-  const counts = t("timeline.more", {
-    shown: entries.length,
-    total: profile.orders.totalCount + profile.interactions.totalCount + profile.touches.totalCount,
-  });
-  return card(
-    "timeline",
-    t("profile.timeline"),
-    h("p", { class: "muted" }, counts),
+  return [
+    h("p", { class: "muted" }, t("timeline.more", { shown: entries.length, total })),
     items.length ? h("ol", { class: "timeline" }, items) : h("p", { class: "empty" }, t("profile.none")),
+  ];
+}
+
+function timelineCard(profile) {
+  const total = profile.orders.totalCount + profile.interactions.totalCount + profile.touches.totalCount;
+  const entries = timelineEntries(profile.orders, profile.interactions, profile.touches);
+  return card("timeline", t("profile.timeline"), ...timelineBody(entries, total));
+}
+
+// What was recorded only on a family tablet or a store kiosk this consumer used: it stays
+// on their profile, apart from their own timeline, and no value figure counts it.
+function sharedActivityCard(profile) {
+  const total = profile.sharedOrders.totalCount + profile.sharedInteractions.totalCount;
+  if (!total) return null;
+  const entries = timelineEntries(profile.sharedOrders, profile.sharedInteractions, { edges: [] });
+  return card(
+    "shared-activity",
+    t("profile.sharedActivity"),
+    h("p", {}, t("profile.sharedActivityNote")),
+    ...timelineBody(entries, total),
   );
 }
 
@@ -348,6 +367,7 @@ export async function renderProfile(view, session, oneId, unmaskReason = null) {
     attributesCard(profile),
     tagsCard(profile),
     timelineCard(profile),
+    sharedActivityCard(profile),
     householdsCard(profile),
   );
   replaceChildren(view, heading, grid);

@@ -20,6 +20,8 @@ export const PROFILE = `query Profile($oneId: ID!) {
     orders(first: 20) { totalCount edges { node { orderId at amount currency channel source items { sku quantity price } } } }
     interactions(first: 20) { totalCount edges { node { eventId at kind source contentId channel } } }
     touches(first: 20) { totalCount edges { node { eventId at action campaignId campaign channel source } } }
+    sharedOrders: orders(first: 10, shared: true) { totalCount edges { node { orderId at amount currency channel source items { sku quantity price } } } }
+    sharedInteractions: interactions(first: 10, shared: true) { totalCount edges { node { eventId at kind source contentId channel } } }
     households { householdId members devices }
     clv {
       historic pAlive fittedAt
