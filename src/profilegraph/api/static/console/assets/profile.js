@@ -164,7 +164,7 @@ function tagsCard(profile) {
   );
 }
 
-function timelineEntries(orders, interactions, touches) {
+function timelineEntries(orders, interactions, touches = { edges: [] }) {
   const entries = [
     ...orders.edges.map(({ node }) => ({
       at: node.at,
@@ -219,7 +219,7 @@ function timelineCard(profile) {
 function sharedActivityCard(profile) {
   const total = profile.sharedOrders.totalCount + profile.sharedInteractions.totalCount;
   if (!total) return null;
-  const entries = timelineEntries(profile.sharedOrders, profile.sharedInteractions, { edges: [] });
+  const entries = timelineEntries(profile.sharedOrders, profile.sharedInteractions);
   return card(
     "shared-activity",
     t("profile.sharedActivity"),
