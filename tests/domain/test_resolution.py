@@ -567,3 +567,24 @@ def test_on_small_graphs_the_partition_is_the_brute_force_reading_of_the_rules(
         if lk.a in cluster_of and lk.b in cluster_of and cluster_of[lk.a] != cluster_of[lk.b]:
             ca, cb = result.clusters[cluster_of[lk.a]], result.clusters[cluster_of[lk.b]]
             assert _over_a_limit(ca, cb, LIMITED) or _kept_apart(ca, cb, ev)
+
+
+def test_a_chunk_of_many_components_resolves_as_each_component_alone() -> None:
+    # A bulk resolution loads thousands of components at once; the household and reissue
+    # analyses look only at the components that need them, and must decide those the same.
+    family = [
+        *_person("mum", "phone:+1", "email:mum@x.cn"),
+        *_person("dad", "phone:+2", "member_id:M-dad", "alipay_uid:dad"),
+        link("device_id:tablet", "phone:+1"),
+        link("device_id:tablet", "member_id:M-dad"),
+    ]
+    loners = [link(f"device_id:d{n}", f"phone:+9{n}") for n in range(5)]
+    recycled = _recycled("2020-06-30T00:00:00Z", "2022-05-01T00:00:00Z")
+    nodes = {k: node(k) for lk in (*family, *loners) for k in (lk.a, lk.b)} | dict(recycled.nodes)
+    together = resolve(Evidence(nodes, (*family, *loners, *recycled.links)), CONFIG)
+    apart = [resolve(evidence(family), CONFIG), resolve(evidence(loners), CONFIG), resolve(recycled, CONFIG)]
+
+    assert set(together.clusters) == {cluster for result in apart for cluster in result.clusters}
+    assert together.households == apart[0].households != {}
+    assert together.reassigned == apart[2].reassigned == frozenset({NUMBER})
+    assert set(together.refusals) == {refusal for result in apart for refusal in result.refusals}

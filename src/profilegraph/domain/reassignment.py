@@ -24,6 +24,8 @@ from typing import Protocol
 
 import networkx as nx
 
+from profilegraph.domain.components import adjacency, reachable
+
 __all__ = ["DatedLink", "Reassignment", "reassignments"]
 
 
@@ -138,9 +140,12 @@ def reassignments(
     }
     if not candidates:  # the graph is built only for the rare value used in eras apart
         return []
+    # Only the components of the candidates matter; the rest of the chunk is left out.
+    neighbours = adjacency((link.a, link.b) for link in links)
+    around = reachable(neighbours, candidates)
     graph = nx.Graph()
-    graph.add_nodes_from(usable)
-    graph.add_edges_from((link.a, link.b) for link in links)
+    graph.add_nodes_from(around)
+    graph.add_edges_from((a, b) for a in around for b in neighbours[a] if a < b)
     cuts = set(nx.articulation_points(graph))
     found = []
     for key in sorted(candidates.keys() & cuts):

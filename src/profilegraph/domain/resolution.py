@@ -19,6 +19,7 @@ from typing import cast
 
 import networkx as nx
 
+from profilegraph.domain.components import reachable
 from profilegraph.domain.identifiers import IdentityConfig, Strength
 from profilegraph.domain.reassignment import Reassignment, reassignments
 
@@ -246,9 +247,12 @@ def _household_devices(
     bridging = {key for key, served in touches.items() if len(served) >= 2}
     if not bridging:  # no device joins two groups: nothing to weigh (most components)
         return {}
+    # Only the components of the bridging devices can hold a household; the rest of the
+    # chunk is left out of the block-cut analysis.
+    around = reachable(neighbours, bridging)
     graph = nx.Graph()
-    graph.add_nodes_from(usable)
-    graph.add_edges_from((a, b) for a, others in neighbours.items() for b in others if a < b)
+    graph.add_nodes_from(key for key in usable if key in around)
+    graph.add_edges_from((a, b) for a in around for b in neighbours[a] if a < b)
     whole_people = _whole_people_apart(graph, strong)
     whole_beside_bridges = _whole_people_beside(graph, bridging, strong)
 
