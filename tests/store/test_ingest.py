@@ -14,7 +14,7 @@ from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.domain.resolution import resolve
 from profilegraph.services.admin import merge_profiles, split_profile
 from profilegraph.services.ingest import _next_batch, _write_batch, ingest_lines
-from profilegraph.services.resolution import resolve_full
+from profilegraph.services.resolution import resolve_full, resolve_pending
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import load_all_evidence, one_id_map
 from profilegraph.store.resolution import pending_keys
@@ -237,6 +237,38 @@ async def test_incremental_ingestion_in_any_order_equals_the_full_recompute(
 
     await resolve_full(session_store, CONFIG, chunk=2)  # components cut across small chunks
     assert await partition(session_store) == in_order
+
+    await _write_pending(session_store, shuffled)
+    await resolve_pending(session_store, CONFIG, chunk=2)  # two small chunks in flight at once
+    assert await partition(session_store) == in_order
+
+
+async def _write_pending(store: GraphStore, lines: list[str]) -> None:
+    """Write ``lines`` as a bulk import does, leaving every identifier pending (as if killed then)."""
+    await store.execute(CLEAR_DATA)
+    parsed = ((n, line, parse_line(line, n, CONFIG)) for n, line in enumerate(lines, 1))
+    batch = _next_batch(parsed, len(lines), CONFIG)
+    assert batch is not None
+    await _write_batch(store, batch.events, batch.rows, CONFIG, deferred=True)
+
+
+async def test_the_pending_pass_in_small_overlapping_chunks_ends_as_resolving_every_batch(
+    session_store: GraphStore,
+) -> None:
+    # A family's phone is listed among the pending keys apart from its member ids, so the
+    # next chunk's walk reaches components the chunk before it is still writing.
+    lines = _families(30)
+    clean = await _clean_ingest(session_store, lines, batch_size=7)
+    clean_state = await _state(session_store)
+
+    await _write_pending(session_store, lines)
+    progress: list[tuple[int, int]] = []
+    await resolve_pending(session_store, CONFIG, chunk=3, on_progress=lambda *p: progress.append(p))
+
+    assert await _state(session_store) == clean_state  # no OneID made twice, none lost
+    assert await partition(session_store) == clean
+    assert progress[-1] == (40, 40)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
 
 
 async def test_a_bulk_import_killed_before_resolving_is_finished_by_the_next_run(session_store: GraphStore) -> None:

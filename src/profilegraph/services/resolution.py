@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import uuid
 from collections.abc import Callable, Collection, Iterator
@@ -11,14 +12,24 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from profilegraph.domain.identifiers import IdentityConfig
-from profilegraph.domain.resolution import OneIdPlan, Resolution, plan_households, plan_one_ids, resolve
+from profilegraph.domain.resolution import (
+    Evidence,
+    Household,
+    OneIdPlan,
+    Resolution,
+    plan_households,
+    plan_one_ids,
+    resolve,
+)
 from profilegraph.store.oneids import active_one_id_count, all_identifier_keys
 from profilegraph.store.ports import GraphAccess, Transaction
-from profilegraph.store.resolution import apply_plan, load_component, pending_keys
+from profilegraph.store.resolution import MembershipState, apply_plan, load_component, pending_keys
 
 __all__ = ["ResolutionSummary", "new_one_id", "resolve_around", "resolve_full", "resolve_pending", "utc_now"]
 
 PENDING_CHUNK = 5000
+
+OnWalked = Callable[[frozenset[str]], object]
 
 
 def utc_now() -> str:
@@ -65,25 +76,39 @@ async def resolve_around(
     *,
     recheck: Collection[str] = (),
     merge_reason: str | None = None,
+    on_walked: OnWalked | None = None,
 ) -> ResolutionSummary:
     """Re-resolve every evidence component that touches ``seeds`` and write the result.
 
     ``merge_reason`` is kept on the redirects of the OneIDs this joins (an admin's
-    reason for a merge) instead of the generic "merge".
+    reason for a merge) instead of the generic "merge". ``on_walked`` learns the
+    identifiers walked (and locked) as soon as the walk is done.
     """
     now = utc_now()
     if not seeds:
         return ResolutionSummary(0, 0, (), (), 0)
     evidence, state = await load_component(tx, seeds, new_lock_token(now), recheck=recheck)
-    with _collector_paused():
-        resolution = resolve(evidence, config)
-        plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
-        households = plan_households(resolution, plan.assignments)
+    walked = frozenset(k for k, node in evidence.nodes.items() if node.expanded)
+    if on_walked is not None:
+        on_walked(walked)
+    # In a worker thread: the event loop meanwhile sends other transactions' queries and
+    # serves requests, so the graph server is not left idle while Python decides.
+    resolution, plan, households = await asyncio.to_thread(_decide, evidence, state, config)
     if merge_reason is not None:
         redirects = tuple(replace(r, reason=merge_reason) if r.survivor is not None else r for r in plan.redirects)
         plan = replace(plan, redirects=redirects)
     await apply_plan(tx, evidence, resolution, state, plan, now, households)
-    return _summary(resolution, plan, frozenset(k for k, node in evidence.nodes.items() if node.expanded))
+    return _summary(resolution, plan, walked)
+
+
+def _decide(
+    evidence: Evidence, state: MembershipState, config: IdentityConfig
+) -> tuple[Resolution, OneIdPlan, tuple[Household, ...]]:
+    """The partition of the loaded components and what it changes: pure, and CPU-bound."""
+    with _collector_paused():
+        resolution = resolve(evidence, config)
+        plan = plan_one_ids(resolution, evidence.nodes, state.membership, state.persons, config, new_one_id)
+        return resolution, plan, plan_households(resolution, plan.assignments)
 
 
 def _summary(resolution: Resolution, plan: OneIdPlan, walked: frozenset[str] = frozenset()) -> ResolutionSummary:
@@ -150,27 +175,72 @@ async def _resolve_in_chunks(
     *,
     recheck: bool,
 ) -> ResolutionSummary:
-    """Resolve around ``keys``, ``chunk`` seeds per transaction, skipping what earlier walks covered."""
+    """Resolve around ``keys``, ``chunk`` seeds per transaction, skipping what earlier walks covered.
+
+    Two chunks are in flight: the next one walks the graph while the one before decides
+    and writes, so the graph server and Python work at the same time instead of in turn.
+    The next chunk starts only once the one before has walked (and so locked) its
+    components; a walk that reaches them waits for that chunk to commit and then reads
+    what it wrote, which keeps the outcome the same as one chunk after another.
+    """
     remaining = dict.fromkeys(keys)
     total = len(remaining)
     if on_progress is not None:
         on_progress(0, total)
-    identifiers, conflicts = 0, 0
+    done, identifiers, conflicts = 0, 0, 0
     created: list[str] = []
     merged: list[str] = []
-    while remaining:
-        seeds = list(islice(remaining, chunk))
-
-        async def work(tx: Transaction, seeds: list[str] = seeds) -> ResolutionSummary:
-            return await resolve_around(tx, seeds, config, recheck=seeds if recheck else ())
-
-        summary = await store.write(work, retry_conflicts=True)
-        for key in (*seeds, *summary.walked):
-            remaining.pop(key, None)
-        identifiers += summary.identifiers
-        conflicts += summary.conflicts
-        created.extend(summary.created)
-        merged.extend(summary.merged)
-        if on_progress is not None:
-            on_progress(total - len(remaining), total)
+    running: tuple[asyncio.Task[ResolutionSummary], list[int]] | None = None
+    started: tuple[asyncio.Task[ResolutionSummary], list[int]] | None = None
+    try:
+        while remaining or running is not None:
+            started = None
+            if remaining:
+                started = await _start_chunk(store, remaining, config, chunk, recheck)
+            if running is not None:
+                summary = await running[0]
+                done += running[1][0]
+                identifiers += summary.identifiers
+                conflicts += summary.conflicts
+                created.extend(summary.created)
+                merged.extend(summary.merged)
+                if on_progress is not None:
+                    on_progress(done, total)
+            running, started = started, None
+    finally:
+        # On an error, neither chunk is left running behind the caller's back.
+        unfinished = [flight[0] for flight in (running, started) if flight is not None and not flight[0].done()]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
     return ResolutionSummary(identifiers, 0, tuple(created), tuple(merged), conflicts)
+
+
+async def _start_chunk(
+    store: GraphAccess, remaining: dict[str, None], config: IdentityConfig, chunk: int, recheck: bool
+) -> tuple[asyncio.Task[ResolutionSummary], list[int]]:
+    """Start resolving the next ``chunk`` seeds of ``remaining``; return once its walk is done.
+
+    What the walk covers is taken off ``remaining`` as soon as it is known. The count
+    of keys the chunk took is returned beside its task, for progress.
+    """
+    seeds = list(islice(remaining, chunk))
+    for key in seeds:
+        del remaining[key]
+    covered = [len(seeds)]
+    walked = asyncio.Event()
+
+    def taken(keys: frozenset[str]) -> None:
+        for key in keys & remaining.keys():
+            del remaining[key]
+            covered[0] += 1
+        walked.set()
+
+    async def work(tx: Transaction) -> ResolutionSummary:
+        return await resolve_around(tx, seeds, config, recheck=seeds if recheck else (), on_walked=taken)
+
+    task = asyncio.create_task(store.write(work, retry_conflicts=True))
+    waiting = asyncio.create_task(walked.wait())
+    await asyncio.wait((task, waiting), return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    return task, covered
