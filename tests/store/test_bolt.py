@@ -7,10 +7,19 @@ import time
 from pathlib import Path
 
 import pytest
+from neo4j.exceptions import Neo4jError
 
 from profilegraph.errors import GraphConstraintError, GraphQueryError, GraphUnavailableError
-from profilegraph.store.bolt import GraphProduct, GraphStore, Transaction, is_retryable_conflict, retry_pause, run
-from profilegraph.store.embedded import EmbeddedGraphServer
+from profilegraph.store.bolt import (
+    GraphProduct,
+    GraphStore,
+    Transaction,
+    is_retryable_conflict,
+    retry_pause,
+    run,
+    translate,
+)
+from profilegraph.store.embedded import BoltEndpoint, EmbeddedGraphServer
 from tests.conftest import TestGraph
 
 MERGE_PRODUCT = """
@@ -123,3 +132,61 @@ async def test_a_server_that_stops_answering_is_an_error_not_a_hang(tmp_path: Pa
             os.kill(server.pid, signal.SIGCONT)
         await store.close()
         server.stop()
+
+
+def _server_error(code: str, message: str) -> Neo4jError:
+    return Neo4jError._hydrate_neo4j(code=code, message=message)
+
+
+def test_a_connection_out_of_step_with_its_server_is_a_lost_connection_not_a_bad_query() -> None:
+    # What a pooled connection meets after a server shutting down refused its re-authentication.
+    out_of_step = _server_error("Neo.ClientError.Request.Invalid", "BEGIN not expected in state: AUTHENTICATION")
+    assert isinstance(translate(out_of_step), GraphUnavailableError)
+    bad_query = _server_error("Neo.ClientError.Statement.SyntaxError", "Invalid input 'MATCHH'")
+    assert type(translate(bad_query)) is GraphQueryError
+
+
+async def _following_store(graph_server: TestGraph, rediscovered: list[BoltEndpoint]) -> GraphStore:
+    store = await GraphStore.connect(graph_server.endpoint)
+
+    async def rediscover() -> BoltEndpoint:
+        rediscovered.append(graph_server.endpoint)
+        return graph_server.endpoint
+
+    store.follow(rediscover)
+    return store
+
+
+async def test_work_whose_connection_fell_out_of_step_runs_again_on_a_new_connection(graph_server: TestGraph) -> None:
+    rediscovered: list[BoltEndpoint] = []
+    store = await _following_store(graph_server, rediscovered)
+    failures = ["BEGIN not expected in state: AUTHENTICATION"] * 2
+
+    async def work(tx: Transaction) -> int:
+        if failures:
+            raise _server_error("Neo.ClientError.Request.Invalid", failures.pop())
+        return (await run(tx, "RETURN 7 AS n"))[0]["n"]
+
+    try:
+        assert await store.write(work) == 7
+        assert len(rediscovered) == 2  # one new connection per failure, then the work went through
+    finally:
+        await store.close()
+
+
+async def test_a_server_that_keeps_failing_after_each_reconnection_is_an_error_in_the_end(
+    graph_server: TestGraph,
+) -> None:
+    rediscovered: list[BoltEndpoint] = []
+    store = await _following_store(graph_server, rediscovered)
+
+    async def work(tx: Transaction) -> None:
+        raise _server_error("Neo.ClientError.Request.Invalid", "RUN not expected in state: AUTHENTICATION")
+
+    try:
+        with pytest.raises(GraphUnavailableError, match="not expected in state"):
+            await store.write(work)
+        assert 1 <= len(rediscovered) < 10  # followed a few times, never forever
+        assert await store.ping()
+    finally:
+        await store.close()

@@ -47,7 +47,17 @@ from profilegraph.round_trips import note_round_trip
 from profilegraph.store.embedded import BoltEndpoint
 from profilegraph.store.ports import Transaction, Work
 
-__all__ = ["GraphProduct", "GraphStore", "Record", "Transaction", "Work", "collected", "retry_pause", "run"]
+__all__ = [
+    "GraphProduct",
+    "GraphStore",
+    "Record",
+    "Transaction",
+    "Work",
+    "collected",
+    "retry_pause",
+    "run",
+    "translate",
+]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -60,6 +70,9 @@ _TRANSIENT_RETRY_SECONDS = 30.0
 # Long enough for the largest single transaction we run (a full recompute of a big
 # graph); PROFILEGRAPH_GRAPH_TIMEOUT changes it.
 DEFAULT_TIMEOUT = 600.0
+# How many times one unit of work follows its server to a new address before the
+# failure is raised: an owner shutting down may still answer a probe once.
+_FOLLOW_ATTEMPTS = 4
 
 
 async def _records(tx: Transaction, query: LiteralString, params: Mapping[str, Any]) -> list[Record]:
@@ -137,11 +150,24 @@ def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
         return GraphUnavailableError(f"The graph database no longer accepts this connection's credentials: {error}")
     code = getattr(error, "code", None)
     detail = f"{code}: {getattr(error, 'message', None) or error}" if code else str(error)
+    if _connection_out_of_step(code, getattr(error, "message", None) or str(error)):
+        return GraphUnavailableError(f"The graph database dropped this connection's session ({detail})")
     if isinstance(error, TransientError):
         return GraphConflictError(f"The graph database gave up after repeated conflicts; try again ({detail})")
     if isinstance(error, ConstraintError):
         return GraphConstraintError(f"A uniqueness constraint refused the write ({detail})")
     return GraphQueryError(f"The graph database refused a query ({detail})")
+
+
+def _connection_out_of_step(code: str | None, message: str) -> bool:
+    """Whether the server refused a message because of the connection's state, not the query.
+
+    A server that refuses a pooled connection's re-authentication (ArcadeDB does while it
+    shuts down) leaves that connection unauthenticated while the driver believes it is
+    logged on: its next BEGIN is "not expected in state: AUTHENTICATION". Only a new
+    connection, perhaps to a new server, can go on from there.
+    """
+    return code == "Neo.ClientError.Request.Invalid" and "not expected in state" in message
 
 
 Rediscover = Callable[[], Awaitable[BoltEndpoint]]
@@ -230,15 +256,16 @@ class GraphStore:
         return True
 
     async def _following(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        connection = self._connection
-        try:
-            return await attempt()
-        except GraphError as error:
-            if self._rediscover is None or not await self._went_away(error):
-                raise
-            if not await self.reconnect(connection):
-                raise
-        return await attempt()
+        for remaining in range(_FOLLOW_ATTEMPTS, 0, -1):
+            connection = self._connection
+            try:
+                return await attempt()
+            except GraphError as error:
+                if remaining == 1 or self._rediscover is None or not await self._went_away(error):
+                    raise
+                if not await self.reconnect(connection):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _went_away(self, error: GraphError) -> bool:
         """Whether ``error`` came from a server that is gone, not from the query.
