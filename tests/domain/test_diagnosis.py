@@ -212,6 +212,24 @@ def test_the_churn_model_finds_a_known_signal_out_of_sample_and_nothing_in_shuff
     assert abs(chance.metrics.roc_auc - 0.5) < 0.06
 
 
+def test_the_churn_model_is_the_same_whatever_order_the_customers_come_in() -> None:
+    rows, bought = _labelled(300, seed=5)
+    rows[:40] = rows[40:80]  # customers alike in every feature, as real ones often are
+    baseline = rows[:, 1]
+
+    def trained(order: np.ndarray) -> churn.ChurnModel:
+        return churn.train(
+            rows[order].tolist(), bought[order].tolist(), baseline[order].tolist(), tags=[], until="2026-01-01",
+            holdout_until="2026-04-01", horizon_days=90,
+        )  # fmt: skip
+
+    first = trained(np.arange(300))
+    for seed in (6, 7, 8):
+        again = trained(np.random.default_rng(seed).permutation(300))
+        assert again.metrics == first.metrics
+        assert again.coefficients == pytest.approx(first.coefficients)
+
+
 def test_the_churn_model_refuses_a_holdout_where_everyone_did_the_same() -> None:
     rows, _ = _labelled(50, seed=4)
     with pytest.raises(InvalidInputError, match="at least two of each"):

@@ -153,6 +153,11 @@ def train(
     """Fit on every customer; the metrics come from out-of-fold scores (see the module)."""
     x = np.asarray(rows, dtype=float).reshape(len(bought), -1)
     y = np.asarray(bought, dtype=bool)
+    alive = np.asarray(p_alive, dtype=float)
+    # The graph hands customers over in no fixed order (OneIDs are random). Taken in an order
+    # of their own content, the folds, and so the metrics, depend on the data alone.
+    order = np.lexsort(np.column_stack([x, y, alive]).T[::-1])
+    x, y, alive = x[order], y[order], alive[order]
     positives, negatives = int(y.sum()), int((~y).sum())
     if min(positives, negatives) < 2:
         raise InvalidInputError(
@@ -166,7 +171,7 @@ def train(
     scores = np.asarray(cross_val_predict(_classifier(seed), x, y, cv=folds, method="predict_proba"))[:, 1]
     metrics = ChurnMetrics(
         roc_auc=float(roc_auc_score(y, scores)),
-        p_alive_roc_auc=float(roc_auc_score(y, np.asarray(p_alive, dtype=float))),
+        p_alive_roc_auc=float(roc_auc_score(y, alive)),
         precision_at_10=precision_at(~y, 1.0 - scores),
         customers=len(y),
         churned=negatives,
