@@ -149,8 +149,9 @@ def translate(error: Neo4jError | DriverError | OSError) -> GraphError:
         # Also what a connection meets when the server behind its address was replaced.
         return GraphUnavailableError(f"The graph database no longer accepts this connection's credentials: {error}")
     code = getattr(error, "code", None)
-    detail = f"{code}: {getattr(error, 'message', None) or error}" if code else str(error)
-    if _connection_out_of_step(code, getattr(error, "message", None) or str(error)):
+    message = getattr(error, "message", None) or str(error)
+    detail = f"{code}: {message}" if code else str(error)
+    if _connection_out_of_step(code, message):
         return GraphUnavailableError(f"The graph database dropped this connection's session ({detail})")
     if isinstance(error, TransientError):
         return GraphConflictError(f"The graph database gave up after repeated conflicts; try again ({detail})")
@@ -256,16 +257,16 @@ class GraphStore:
         return True
 
     async def _following(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        for remaining in range(_FOLLOW_ATTEMPTS, 0, -1):
+        for _ in range(_FOLLOW_ATTEMPTS - 1):
             connection = self._connection
             try:
                 return await attempt()
             except GraphError as error:
-                if remaining == 1 or self._rediscover is None or not await self._went_away(error):
+                if self._rediscover is None or not await self._went_away(error):
                     raise
                 if not await self.reconnect(connection):
                     raise
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return await attempt()
 
     async def _went_away(self, error: GraphError) -> bool:
         """Whether ``error`` came from a server that is gone, not from the query.
