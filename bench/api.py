@@ -85,14 +85,9 @@ def generate(people: int, path: Path, seed: int = 11) -> int:
             for k in range(min(12, 1 + int(rng.expovariate(0.35)))):
                 day = rng.randrange(0, 900)
                 ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1704067200 + day * 86400 + rng.randrange(86400)))
-                items = [
-                    {
-                        "sku": f"SKU{rng.randrange(2000):04d}",
-                        "qty": rng.randrange(1, 4),
-                        "price": round(rng.uniform(9, 399), 2),
-                    }
-                    for _ in range(rng.randrange(1, 4))
-                ]
+                lines = [(rng.randrange(2000), rng.randrange(1, 4), round(rng.uniform(9, 399), 2))
+                         for _ in range(rng.randrange(1, 4))]  # fmt: skip
+                items = [{"sku": f"SKU{sku:04d}", "qty": qty, "price": price} for sku, qty, price in lines]
                 order = {
                     "event_id": f"or-{n}-{k}",
                     "type": "order",
@@ -101,7 +96,7 @@ def generate(people: int, path: Path, seed: int = 11) -> int:
                     "identifiers": [{"type": "member_id" if k % 2 else "phone", "value": member if k % 2 else phone}],
                     "order": {
                         "order_id": f"O{n:07d}-{k}",
-                        "amount": round(sum(i["qty"] * i["price"] for i in items), 2),
+                        "amount": round(sum(qty * price for _, qty, price in lines), 2),
                         "currency": "CNY",
                         "items": items,
                     },
@@ -195,7 +190,7 @@ def build(data_dir: Path, people: int, *, keep_copy: bool) -> dict[str, object]:
         imported = time.perf_counter() - started
     started = time.perf_counter()
     cli(data_dir, "clv", "fit", "--until", "2026-06-30")
-    built = {
+    built: dict[str, object] = {
         "people": people,
         "events": count,
         "import_s": round(imported, 1),
@@ -346,7 +341,7 @@ def wrk(url: str, script: str, connections: int, duration: int, token: str) -> d
         )
     finally:
         os.unlink(lua.name)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     result["rps"] = result["requests"] / result["seconds"]
     return result
 
