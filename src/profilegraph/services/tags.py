@@ -44,7 +44,7 @@ from profilegraph.domain.tags import (
 from profilegraph.errors import ErrorCode, InvalidInputError, NotFoundError, ProfileGraphError
 from profilegraph.services.catalog import catalog_properties
 from profilegraph.services.clv._common import today
-from profilegraph.services.clv.audience import ProfileRow, score_profiles
+from profilegraph.services.clv.audience import ProfileRow, score_activity
 from profilegraph.services.collector import pauses_collector
 from profilegraph.services.profiles import AttributeValue
 from profilegraph.services.resolution import utc_now
@@ -645,14 +645,10 @@ async def _recompute_users(
 ) -> RecomputeReport:
     report = RecomputeReport(ObjectType.USER)
     started = time.perf_counter()
-    scored = await score_profiles(
-        store, one_ids, horizon_days=context.horizon_days, as_of=as_of, lifecycle_config=context.lifecycle
-    )
-    by_one_id = {row.one_id: row for row in scored}
     # OneIDs with identifiers: the value figures cover exactly those, whatever else was named.
-    targets = sorted(by_one_id) if one_ids is None else sorted(set(one_ids) & by_one_id.keys())
-    # score_profiles has just read the newest fit: its cached copy will do
-    model = await clv_store.latest_fit(store, max_age=clv_store.FIT_MAX_AGE_SECONDS)
+    first_seen = await clv_store.first_seen(store, one_ids)
+    targets = sorted(first_seen)
+    model = await clv_store.latest_fit(store)
     fit_id = model.fitted_at if model else ""
     now = utc_now()
     # Read only what the rules use: other tags are a costly part of a read.
@@ -663,14 +659,22 @@ async def _recompute_users(
     async def read(chunk: list[str]) -> _UserInputs:
         facts_rows = await read_user_facts(store, chunk, rules)
         held_by = dict(zip(chunk, await user_tags(store, chunk, now, rules_only=not reads_tags), strict=True))
-        return _UserInputs(facts_rows, held_by, by_one_id, as_of, featured)
+        # The value figures come from the orders and interactions the rules read anyway;
+        # each depends on its OneID's facts and the fit only, so a chunk is scored alone.
+        activity = clv_store.activity_of_facts(
+            {one_id: first_seen[one_id] for one_id in chunk}, facts_rows.orders, facts_rows.interactions
+        )
+        scored = score_activity(
+            model, activity, horizon_days=context.horizon_days, as_of=as_of, lifecycle_config=context.lifecycle
+        )
+        return _UserInputs(facts_rows, held_by, {row.one_id: row for row in scored}, as_of, featured)
 
     chunks = [targets[begin : begin + CHUNK] for begin in range(0, len(targets), CHUNK)]
     # chunks hold different consumers, so reading the next while writing this one collides with nothing
     done = 0
     async for chunk, inputs in read_ahead(chunks, read):
         changes = await asyncio.to_thread(_evaluate_users, inputs, rules, context, report)
-        score_rows = [_score_row(by_one_id[one_id]) for one_id in chunk if one_id in by_one_id]
+        score_rows = [_score_row(inputs.scores[one_id]) for one_id in chunk if one_id in inputs.scores]
         write = partial(_write_users, changes=changes, score_rows=score_rows, now=now, as_of=as_of,
                         fit_id=fit_id, report=report)  # fmt: skip
         await store.write(write, retry_conflicts=True)

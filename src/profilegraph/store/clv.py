@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any, LiteralString
@@ -17,7 +17,17 @@ from profilegraph.domain.valuation import ClvModel
 from profilegraph.store.bolt import collected
 from profilegraph.store.ports import GraphAccess
 
-__all__ = ["ProfileActivity", "activity", "activity_of", "activity_with_fit", "all_activity", "latest_fit", "save_fit"]
+__all__ = [
+    "ProfileActivity",
+    "activity",
+    "activity_of",
+    "activity_of_facts",
+    "activity_with_fit",
+    "all_activity",
+    "first_seen",
+    "latest_fit",
+    "save_fit",
+]
 
 # Each query answers in one row: a row per order or per person costs more to stream than it
 # holds. An order carried by two identifiers of one person hangs off both: DISTINCT counts it once.
@@ -35,6 +45,14 @@ ACTIVE_PERSONS: LiteralString = """
 MATCH (p:Person {status: 'active'})<-[:MEMBER_OF]-(i:Identifier)
 WITH p, min(i.first_seen) AS first_seen
 RETURN collect([p.one_id, substring(first_seen, 0, 10)]) AS rows
+"""
+
+# When each of a few OneIDs was first seen: the OneIDs named that have identifiers.
+FIRST_SEEN_OF: LiteralString = """
+UNWIND $one_ids AS one_id
+MATCH (:Person {one_id: one_id})<-[:MEMBER_OF]-(i:Identifier)
+WITH one_id, min(i.first_seen) AS first_seen
+RETURN collect([one_id, substring(first_seen, 0, 10)]) AS rows
 """
 
 # A few OneIDs' orders, interaction days and first sighting in one query: the identifiers
@@ -80,7 +98,9 @@ class ProfileActivity:
         self.first_seen: dict[str, date] = {}
 
     def purchases(self, one_id: str) -> list[tuple[date, float]]:
-        return list(self.orders.get(one_id, {}).values())
+        """(day, amount) of each order, in that order: sums over them then do not depend on
+        the order the graph returned the orders in, to the last bit."""
+        return sorted(self.orders.get(one_id, {}).values())
 
 
 @lru_cache(maxsize=1 << 16)
@@ -110,6 +130,30 @@ async def all_activity(store: GraphAccess) -> ProfileActivity:
 
 async def activity(store: GraphAccess, one_id: str) -> ProfileActivity:
     return await activity_of(store, [one_id])
+
+
+async def first_seen(store: GraphAccess, one_ids: Sequence[str] | None) -> dict[str, date]:
+    """OneID -> the day it was first seen, for the OneIDs named that have identifiers (every
+    active one for None): the OneIDs that have value figures."""
+    rows = await (store.query(ACTIVE_PERSONS) if one_ids is None else store.query(FIRST_SEEN_OF, one_ids=list(one_ids)))
+    return {one_id: _date(day) for one_id, day in collected(rows)}
+
+
+def activity_of_facts(
+    first_seen: Mapping[str, date], orders: Iterable[Sequence[Any]], interactions: Iterable[Sequence[Any]]
+) -> ProfileActivity:
+    """The activity of the OneIDs in ``first_seen`` from order and interaction rows that
+    start [one_id, id, ts, ...] (as user rules read them): no second read of the same facts."""
+    result = ProfileActivity()
+    for one_id in first_seen:
+        result.first_seen[one_id] = first_seen[one_id]
+    for one_id, order_id, ts, amount, *_ in orders:
+        if one_id in first_seen:
+            result.orders[one_id][order_id] = (_day(ts), float(amount))
+    for one_id, _, ts, *_ in interactions:
+        if one_id in first_seen:
+            result.interactions[one_id].add(_day(ts))
+    return result
 
 
 async def activity_of(store: GraphAccess, one_ids: Sequence[str]) -> ProfileActivity:
