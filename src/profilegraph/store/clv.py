@@ -117,14 +117,13 @@ async def all_activity(store: GraphAccess) -> ProfileActivity:
     result = ProfileActivity()
     # The server answers the three side by side while the first answers are decoded here.
     orders, interactions, persons = await asyncio.gather(
-        store.query(ALL_ORDERS), store.query(ALL_INTERACTION_DAYS), store.query(ACTIVE_PERSONS)
+        store.query(ALL_ORDERS), store.query(ALL_INTERACTION_DAYS), first_seen(store, None)
     )
     for one_id, order_id, day, amount in collected(orders):
         result.orders[one_id][order_id] = (_date(day), float(amount))
     for one_id, day in collected(interactions):
         result.interactions[one_id].add(_date(day))
-    for one_id, day in collected(persons):
-        result.first_seen[one_id] = _date(day)
+    result.first_seen.update(persons)
     return result
 
 
@@ -145,8 +144,7 @@ def activity_of_facts(
     """The activity of the OneIDs in ``first_seen`` from order and interaction rows that
     start [one_id, id, ts, ...] (as user rules read them): no second read of the same facts."""
     result = ProfileActivity()
-    for one_id in first_seen:
-        result.first_seen[one_id] = first_seen[one_id]
+    result.first_seen.update(first_seen)
     for one_id, order_id, ts, amount, *_ in orders:
         if one_id in first_seen:
             result.orders[one_id][order_id] = (_day(ts), float(amount))
