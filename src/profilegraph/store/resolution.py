@@ -116,9 +116,12 @@ MATCH (i:Identifier {key: r.key})
 SET i.status = r.status
 """
 
+# From each device to its households: the identifier's key is indexed, and a pattern
+# that names the Household first can be planned as a scan of every household.
 HOUSEHOLDS_REVEALED_BY: LiteralString = """
 UNWIND $keys AS key
-MATCH (h:Household)-[:REVEALED_BY]->(:Identifier {key: key})
+MATCH (device:Identifier {key: key})
+MATCH (device)<-[:REVEALED_BY]-(h:Household)
 RETURN DISTINCT h.household_id AS household_id
 """
 
