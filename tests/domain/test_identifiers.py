@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from profilegraph.domain.identifiers import Identifier, IdentityConfig, mask, split_key
+from profilegraph.domain.identifiers import DeviceJoins, Identifier, IdentityConfig, mask, split_key
 from profilegraph.errors import InvalidInputError
 
 CONFIG = IdentityConfig()
@@ -74,6 +74,13 @@ def test_configuration_adds_types_and_overrides_rules() -> None:
     assert config.limit("jd_pin") == 1
     assert config.is_blocked("jd_pin:guest")
     assert config.shared_strong_threshold == 5
+    assert config.device_joins is DeviceJoins.WEIGHED
+    assert IdentityConfig.from_mapping({"device_joins": "never"}).device_joins is DeviceJoins.NEVER
+
+
+def test_an_unknown_device_joins_policy_names_the_ones_there_are() -> None:
+    with pytest.raises(InvalidInputError, match="device_joins must be one of 'weighed', 'never', not 'sometimes'"):
+        IdentityConfig.from_mapping({"device_joins": "sometimes"})
 
 
 @pytest.mark.parametrize(

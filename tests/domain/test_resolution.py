@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from profilegraph.domain.explain import explain
-from profilegraph.domain.identifiers import IdentifierType, IdentityConfig, Strength
+from profilegraph.domain.identifiers import DeviceJoins, IdentifierType, IdentityConfig, Strength
 from profilegraph.domain.resolution import (
     Evidence,
     IdentifierNode,
@@ -279,6 +279,66 @@ def test_a_second_account_signed_in_on_ones_own_device_joins() -> None:
     result = resolve(evidence(owner + tablet), CONFIG)
     assert result.households == {}
     assert len(result.clusters) == 1
+
+
+NO_DEVICE_JOINS = IdentityConfig(device_joins=DeviceJoins.NEVER)
+
+
+def test_where_no_device_may_join_people_a_second_account_on_ones_own_device_stays_apart() -> None:
+    # Li registered with phone and e-mail together, and uses both on a phone of their own.
+    owner = [*_person("li", "phone:+1", "email:li@x.cn"), link("phone:+1", "email:li@x.cn")]
+    tablet = [link("device_id:li-tablet", "phone:+1"), link("device_id:li-tablet", "alipay_uid:li")]
+    result = resolve(evidence(owner + tablet), NO_DEVICE_JOINS)
+
+    assert result.households == {"device_id:li-tablet": ("alipay_uid:li", "email:li@x.cn")}
+    # the device that touches one group of accounts still joins it
+    assert set(result.clusters) == {
+        frozenset({"device_id:li-phone", "phone:+1", "email:li@x.cn"}),
+        frozenset({"alipay_uid:li"}),
+    }
+    why = explain(evidence(owner + tablet), result, "phone:+1", "alipay_uid:li")
+    assert not why.linked
+    assert "device_id:li-tablet is a household device shared by 2 people" in why.reason
+
+    # strong evidence (an order carrying both accounts), or an admin merge, joins them, and the tablet with them
+    for joined in (
+        evidence([*owner, *tablet, link("alipay_uid:li", "phone:+1")]),
+        evidence(owner + tablet, must_links=frozenset({pair("alipay_uid:li", "email:li@x.cn")})),
+    ):
+        again = resolve(joined, NO_DEVICE_JOINS)
+        assert again.households == {}
+        assert len(again.clusters) == 1
+
+
+weak_and_strong_links = st.lists(
+    st.tuples(
+        st.sampled_from(["phone:+1", "phone:+2", "email:e@x.y", "device_id:d", "device_id:k", "alipay_uid:a"]),
+        st.sampled_from(["member_id:c", "email:f@x.y", "device_id:d", "device_id:t", "taobao_id:t", "phone:+3"]),
+    ),
+    max_size=20,
+)
+
+
+@given(weak_and_strong_links, st.randoms())
+@settings(max_examples=200)
+def test_where_no_device_may_join_people_each_oneid_is_held_together_by_strong_evidence(
+    raw: list[tuple[str, str]], rnd: random.Random
+) -> None:
+    links = [link(a, b) for a, b in dict.fromkeys(raw) if a != b]
+    result = resolve(evidence(links), NO_DEVICE_JOINS)
+    for cluster in result.clusters:
+        strong = {key for key in cluster if NO_DEVICE_JOINS.strength(key.partition(":")[0]) is Strength.STRONG}
+        graph = nx.Graph()
+        graph.add_nodes_from(strong)
+        graph.add_edges_from((lk.a, lk.b) for lk in links if lk.a in strong and lk.b in strong)
+        assert not strong or nx.is_connected(graph)  # no device holds two people's accounts together
+    shuffled = links[:]
+    rnd.shuffle(shuffled)
+    assert partition(evidence(shuffled), NO_DEVICE_JOINS) == set(result.clusters)
+    # the default rule only ever joins more: what it keeps apart, this keeps apart too
+    weighed = resolve(evidence(links), CONFIG).cluster_of()
+    for cluster in result.clusters:
+        assert len({weighed.get(key) for key in cluster}) == 1
 
 
 def test_a_family_sharing_a_tablet_and_a_tv_is_kept_apart_by_both() -> None:

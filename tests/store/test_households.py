@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.identifiers import DeviceJoins, IdentityConfig
 from profilegraph.services import admin
 from profilegraph.services.households import households_of_person
 from profilegraph.services.ingest import ingest_lines
 from profilegraph.services.profiles import persons, persons_by_identifier
+from profilegraph.services.resolution import resolve_full
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.oneids import one_id_map
 from tests.identity_events import identify, partition
@@ -88,3 +89,34 @@ async def test_the_family_tablet_stays_on_the_profile_of_each_person_who_used_it
     (mum_view,) = await persons(graph_store, [mum])
     assert mum_view is not None
     assert "member_id:M-dad" not in {view.key for view in mum_view.identifiers}  # the devices bridge nobody
+
+
+async def test_a_deployment_that_lets_no_device_join_people_keeps_a_second_account_apart_until_strong_evidence(
+    graph_store: GraphStore,
+) -> None:
+    never = IdentityConfig(device_joins=DeviceJoins.NEVER)
+    li = [{"type": "phone", "value": "13900000007"}, {"type": "email", "value": "li@x.cn"}]
+    alipay = {"type": "alipay_uid", "value": "2088li"}
+    tablet = {"type": "device_id", "value": "li-tablet"}
+    await ingest_lines(
+        graph_store,
+        [_own_phone("li", li, 1), identify("t-li", 2, tablet, li[0]), identify("t-ali", 3, tablet, alipay)],
+        CONFIG,
+    )
+    (li_id,) = set((await one_id_map(graph_store)).values())  # the default rule: Li's own second account
+
+    await resolve_full(graph_store, never)  # the configuration changed
+    ids = await one_id_map(graph_store)
+    assert ids["phone:+8613900000007"] == li_id  # the part holding the anchor keeps the OneID
+    assert ids["alipay_uid:2088li"] != li_id
+    assert "device_id:li-tablet" not in ids
+    (household,) = (await households_of_person(graph_store, never, li_id)).households
+    assert set(household.members) == {li_id, ids["alipay_uid:2088li"]}
+    before = await partition(graph_store)
+    await resolve_full(graph_store, never)
+    assert await partition(graph_store) == before  # nothing left to change
+
+    # an order carrying both accounts is strong evidence: one OneID again, the tablet Li's own
+    await ingest_lines(graph_store, [identify("order-1", 4, li[0], alipay)], never)
+    assert set((await one_id_map(graph_store)).values()) == {li_id}
+    assert (await households_of_person(graph_store, never, li_id)).households == ()

@@ -15,6 +15,7 @@ from profilegraph.errors import ErrorCode, InvalidInputError
 
 __all__ = [
     "DEFAULT_TYPES",
+    "DeviceJoins",
     "Identifier",
     "IdentifierKey",
     "IdentifierType",
@@ -34,6 +35,17 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class Strength(StrEnum):
     STRONG = "strong"  # identifies one person: a phone, an account
     WEAK = "weak"  # may be used by several people: a device, a POS card
+
+
+class DeviceJoins(StrEnum):
+    """When a weak identifier may join groups of strong identifiers that nothing else joins."""
+
+    # when the groups around it can be one person's (docs/identity.md, household devices)
+    WEIGHED = "weighed"
+    # never: every such device is taken for a household one (a shared one past
+    # household_max_people), at the cost of a person's own accounts seen only on their
+    # devices, never together, staying apart
+    NEVER = "never"
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,15 @@ def _normalise_email(raw: str, region: str) -> str:
     return value
 
 
+def _device_joins(raw: object) -> DeviceJoins:
+    if isinstance(raw, str) and raw in {policy.value for policy in DeviceJoins}:
+        return DeviceJoins(raw)
+    raise InvalidInputError(
+        f"device_joins must be one of {', '.join(repr(v.value) for v in DeviceJoins)}, not {raw!r}",
+        field="device_joins",
+    )
+
+
 _NORMALISERS: Mapping[str, Callable[[str, str], str]] = {
     "phone": _normalise_phone,
     "email": _normalise_email,
@@ -122,8 +143,12 @@ class IdentityConfig:
     shared_strong_threshold: int = 10
     # A household device serves at most this many people; one used by more is shared.
     household_max_people: int = 6
+    # Whether a device may join groups of accounts that nothing else joins (rule 4).
+    device_joins: DeviceJoins = DeviceJoins.WEIGHED
 
     def __post_init__(self) -> None:
+        # a plain string from code or JSON, checked once here
+        object.__setattr__(self, "device_joins", _device_joins(self.device_joins))
         for name, kind in self.types.items():
             if kind.normaliser not in _NORMALISERS:
                 raise InvalidInputError(
@@ -147,6 +172,7 @@ class IdentityConfig:
             blocked_patterns=tuple(raw.get("blocked_patterns", DEFAULT_BLOCKED_PATTERNS)),
             shared_strong_threshold=int(raw.get("shared_strong_threshold", 10)),
             household_max_people=int(raw.get("household_max_people", 6)),
+            device_joins=raw.get("device_joins", DeviceJoins.WEIGHED),
         )
 
     def type_of(self, name: str) -> IdentifierType:

@@ -20,7 +20,7 @@ from typing import cast
 import networkx as nx
 
 from profilegraph.domain.components import reachable
-from profilegraph.domain.identifiers import IdentityConfig, Strength
+from profilegraph.domain.identifiers import DeviceJoins, IdentityConfig, Strength
 from profilegraph.domain.reassignment import Reassignment, reassignments
 
 __all__ = [
@@ -226,7 +226,9 @@ def _household_devices(
     are each a whole person (a family tablet beside each member's own phone and
     accounts), or when the people's identifiers together break a type limit (two member
     cards can never be one person). A part with a single account or no device of its own
-    (a second account signed in on one's own phone) still joins, as the evidence says.
+    (a second account signed in on one's own phone) still joins, as the evidence says,
+    unless the deployment lets no device join people (``DeviceJoins.NEVER``): then every
+    device touching two or more of them is taken for a household one.
     """
     nodes = evidence.nodes
 
@@ -244,6 +246,8 @@ def _household_devices(
     touches = {
         key: {people.find(n) for n in neighbours[key] if n in people.parent} for key in usable if not strong(key)
     }
+    if config.device_joins is DeviceJoins.NEVER:
+        return _every_bridge(touches, neighbours, people)
     bridging = {key for key, served in touches.items() if len(served) >= 2}
     if not bridging:  # no device joins two groups: nothing to weigh (most components)
         return {}
@@ -262,8 +266,30 @@ def _household_devices(
             continue
         apart = max(whole_people.get(key, 0), whole_beside_bridges.get(key, 0))
         if apart >= 2 or _breaks_a_limit(people, served, config):
-            households[key] = tuple(sorted(min(people.members[person]) for person in served))
+            households[key] = _served(people, served)
     return households
+
+
+def _every_bridge(
+    touches: Mapping[str, set[str]], neighbours: Mapping[str, set[str]], people: _Clusters
+) -> dict[str, tuple[str, ...]]:
+    """Where no device may join people: every weak identifier that touches two or more groups,
+    itself or through the weak identifiers it was seen with (a tablet seen in one event with
+    a TV box), serves them all and joins none of them."""
+    chains = nx.Graph()
+    chains.add_nodes_from(touches)
+    chains.add_edges_from((key, other) for key in touches for other in neighbours[key] if other in touches)
+    households: dict[str, tuple[str, ...]] = {}
+    for chain in nx.connected_components(chains):
+        served = set().union(*(touches[key] for key in chain))
+        if len(served) >= 2:
+            households.update(dict.fromkeys(chain, _served(people, served)))
+    return households
+
+
+def _served(people: _Clusters, roots: Iterable[str]) -> tuple[str, ...]:
+    """One identifier of each person a household device serves: the least key of each."""
+    return tuple(sorted(min(people.members[person]) for person in roots))
 
 
 def _whole_people_beside(graph: nx.Graph, bridging: set[str], strong: Callable[[str], bool]) -> dict[str, int]:
