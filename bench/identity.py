@@ -1,6 +1,7 @@
 """Identity ingestion benchmark: events/s, peak memory and pairwise precision / recall.
 
     python bench/identity.py --events 100000 --runs 3 [--backend embedded|neo4j] [--scenario NAME|mix|all]
+        [--shape even|skewed] [--device-joins weighed|never]
 
 Each run imports the generated events into a fresh graph server (the embedded
 ArcadeDB, or a local Neo4j 5 community fetched with Maven) with
@@ -16,7 +17,13 @@ after the clock stops, as the baseline reads nothing back.
 scenario switched on (households, two_phones, kiosks, invalid_phones, junk,
 recycled_phones), ``mix`` (all of them at once, the default), or ``all`` (each scenario
 and then the mix, one after the other). Each reports precision, recall, the recall
-ceiling and the OneIDs that hold more than one person.
+ceiling and the OneIDs that hold more than one person. ``--shape`` picks the population
+(``even`` or ``skewed``), ``--device-joins`` the rule for devices between people.
+
+``--rules-only`` skips the servers: the domain rules resolve all the evidence at once,
+component by component, for the precision and recall alone (the import reproduces that
+partition exactly); it takes seconds where an import takes minutes, so rules can be
+compared on large data.
 """
 
 from __future__ import annotations
@@ -30,15 +37,19 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
+import networkx as nx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from identity_data import SCENARIOS, generate
+from identity_data import SCENARIOS, SHAPES, generate
 from profilegraph.domain.events import Event, parse_line
 from profilegraph.domain.evidence import build_rows
-from profilegraph.domain.identifiers import IdentityConfig
+from profilegraph.domain.identifiers import DeviceJoins, IdentityConfig
+from profilegraph.domain.resolution import Evidence, IdentifierNode, LinkEvidence, resolve
 from profilegraph.services.ingest import ingest_lines
 from profilegraph.store.bolt import GraphStore
 from profilegraph.store.ingest import UPSERT_IDENTIFIERS, UPSERT_LINKS
@@ -126,6 +137,29 @@ async def raw_links(store: GraphStore, lines: list[str], batch_size: int) -> Non
         await store.write(work)
 
 
+def rules_only(lines: list[str], config: IdentityConfig) -> dict[str, str]:
+    """Identifier key -> cluster, from the domain rules over all the evidence at once."""
+    rows = _batch_rows(lines, 0, len(lines))
+    nodes = {
+        row["key"]: IdentifierNode(row["key"], row["type"], row["first_seen"], row["status"])
+        for row in rows.identifiers
+    }
+    links = [LinkEvidence(row["a"], row["b"], row["first_seen"], row["last_seen"], row["count"]) for row in rows.links]
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((link.a, link.b) for link in links)
+    component_of = {key: number for number, keys in enumerate(nx.connected_components(graph)) for key in keys}
+    by_component: dict[int, list[LinkEvidence]] = {}
+    for link in links:
+        by_component.setdefault(component_of[link.a], []).append(link)
+    predicted: dict[str, str] = {}
+    for number, keys in enumerate(nx.connected_components(graph)):
+        evidence = Evidence({key: nodes[key] for key in keys}, tuple(by_component.get(number, ())))
+        for cluster_number, cluster in enumerate(resolve(evidence, config).clusters):
+            predicted.update(dict.fromkeys(cluster, f"{number}-{cluster_number}"))
+    return predicted
+
+
 def over_merged(predicted: dict[str, str], truth: dict[str, int]) -> int:
     """OneIDs that hold identifiers of more than one person."""
     people: dict[str, set[int]] = {}
@@ -136,10 +170,16 @@ def over_merged(predicted: dict[str, str], truth: dict[str, int]) -> int:
 
 
 async def run_once(
-    lines: list[str], truth: dict[str, int], batch_size: int, backend: str, heap: str, deferred: bool
+    lines: list[str],
+    truth: dict[str, int],
+    batch_size: int,
+    backend: str,
+    heap: str,
+    deferred: bool,
+    config: IdentityConfig = CONFIG,
 ) -> dict[str, float]:
     async def imported(store: GraphStore) -> None:
-        await ingest_lines(store, lines, CONFIG, batch_size=batch_size, deferred=deferred)
+        await ingest_lines(store, lines, config, batch_size=batch_size, deferred=deferred)
 
     ours, predicted, our_peak = await _with_server(backend, heap, imported, one_id_map)
     base, _, base_peak = await _with_server(backend, heap, lambda store: raw_links(store, lines, batch_size))
@@ -179,6 +219,24 @@ def main() -> None:
         default="mix",
         help="Which data: people alone, one scenario, all scenarios at once, or each then the mix.",
     )
+    parser.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="No servers: the domain rules on all the evidence at once, for precision and recall alone.",
+    )
+    parser.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="even",
+        help="The population (bench/identity_data.py): even, or skewed (heavy-tailed activity, "
+        "optional phones, sign-ins, more and larger families).",
+    )
+    parser.add_argument(
+        "--device-joins",
+        choices=[policy.value for policy in DeviceJoins],
+        default=DeviceJoins.WEIGHED.value,
+        help="The identity rule for devices between people (docs/identity.md): weighed, or never.",
+    )
     args = parser.parse_args()
     names = [*SCENARIOS, "mix"] if args.scenario == "all" else [args.scenario]
     reports = [_measure(args, name) for name in names]
@@ -190,12 +248,27 @@ def _scenarios(name: str) -> frozenset[str]:
 
 
 def _measure(args: argparse.Namespace, scenario: str) -> dict[str, object]:
-    lines, truth = generate(args.events, scenarios=_scenarios(scenario))
+    lines, truth = generate(args.events, scenarios=_scenarios(scenario), shape=args.shape)
     ceiling = recall_ceiling(lines, truth)
     deferred = not args.resolve_each_batch
+    config = replace(CONFIG, device_joins=DeviceJoins(args.device_joins))
+    if args.rules_only:
+        predicted = rules_only(lines, config)
+        precision, recall = pairwise(predicted, truth)
+        return {
+            "scenario": scenario,
+            "events": args.events,
+            "shape": args.shape,
+            "device_joins": args.device_joins,
+            "mode": "the domain rules on all the evidence at once",
+            "precision": precision,
+            "recall": recall,
+            "recall_ceiling": ceiling,
+            "over_merged_one_ids": over_merged(predicted, truth),
+        }
     runs = []
     for number in range(1, args.runs + 1):
-        runs.append(asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred)))
+        runs.append(asyncio.run(run_once(lines, truth, args.batch_size, args.backend, args.heap, deferred, config)))
         # each run as it ends, so a long series that is stopped still says what it measured
         print(json.dumps({"scenario": scenario, "run": number, **runs[-1]}), file=sys.stderr, flush=True)
     median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -206,6 +279,8 @@ def _measure(args: argparse.Namespace, scenario: str) -> dict[str, object]:
         "runs": args.runs,
         "batch_size": args.batch_size,
         "mode": "bulk (deferred resolution)" if deferred else "resolution in every batch",
+        "shape": args.shape,
+        "device_joins": args.device_joins,
         "machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
         "median": median,
         "recall_ceiling": ceiling,

@@ -17,6 +17,13 @@ several spellings. Scenarios, each a switch, add what real data throws at a reso
 - ``recycled_phones``: numbers a carrier gave to a second person after the first gave
   them up (for a new number of their own), a year or more apart.
 
+Two shapes of population (``shape``): ``even``, where everyone has a phone and leaves about
+the same number of events, and ``skewed``, closer to a brand's real audience: activity is
+heavy-tailed (most people leave a few events, a few leave many), one in seven gives no
+phone, a third of the events are sign-ins (a device and one account), and families are
+more common, larger (2-5) and sign in on their tablet with whichever account they like,
+two of the same kind at times.
+
 ``truth`` maps the key of every valid identifier that belongs to exactly one person to
 that person; shared devices, junk and recycled numbers have no owner.
 """
@@ -26,12 +33,14 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from profilegraph.domain.identifiers import IdentityConfig
 from profilegraph.errors import InvalidInputError
 
-__all__ = ["SCENARIOS", "Person", "generate"]
+__all__ = ["SCENARIOS", "SHAPES", "Person", "generate"]
 
+SHAPES = ("even", "skewed")
 SCENARIOS = ("households", "two_phones", "kiosks", "invalid_phones", "junk", "recycled_phones")
 BLOCKED_JUNK = [
     {"type": "phone", "value": "13800138000"},
@@ -66,13 +75,14 @@ def _phone_spelling(rnd: random.Random, digits: str) -> str:
     )
 
 
-def _person(rnd: random.Random, index: int, two_phones: bool) -> Person:
+def _person(rnd: random.Random, index: int, two_phones: bool, skewed: bool) -> Person:
     person = Person(index)
     ids = person.identifiers
     phones = [f"{rnd.choice(['139', '135', '186'])}{index:08d}"]
     if two_phones and rnd.random() < 0.25:
         phones.append(f"{rnd.choice(['150', '188'])}{index:08d}")
-    ids["phone"] = [{"type": "phone", "value": p} for p in phones]
+    if not skewed or rnd.random() < 0.85:
+        ids["phone"] = [{"type": "phone", "value": p} for p in phones]
     if rnd.random() < 0.7:
         ids["email"] = [{"type": "email", "value": f"user{index}@example{index % 7}.com"}]
     if rnd.random() < 0.6:
@@ -88,6 +98,8 @@ def _person(rnd: random.Random, index: int, two_phones: bool) -> Person:
         ids["douyin_openid"] = [{"type": "douyin_openid", "value": f"dy{index}"}]
     if rnd.random() < 0.5:
         ids["member_id"] = [{"type": "member_id", "value": f"M{index:09d}"}]
+    if not any(kind in ids for kind in STRONG_KINDS):  # someone the brand can reach at all
+        ids["phone"] = [{"type": "phone", "value": p} for p in phones]
     ids["device_id"] = [{"type": "device_id", "value": f"dev-{index}-{d}"} for d in range(rnd.randint(1, 3))]
     return person
 
@@ -106,7 +118,9 @@ def _clerk_typed_phone(rnd: random.Random) -> dict[str, str]:
     return {"type": "phone", "value": rnd.choice([f"179{digits}", f"194{digits}", f"139{digits[:7]}"])}
 
 
-def _households(rnd: random.Random, people: list[Person]) -> dict[int, list[tuple[dict[str, str], dict[str, str]]]]:
+def _households(
+    rnd: random.Random, people: list[Person], skewed: bool
+) -> dict[int, list[tuple[dict[str, str], dict[str, str]]]]:
     """Person index -> the family devices that person signs in on, each with the account used there.
 
     Every family shares a tablet; half of them also a smart TV, on which each member signs
@@ -115,8 +129,8 @@ def _households(rnd: random.Random, people: list[Person]) -> dict[int, list[tupl
     signed_in: dict[int, list[tuple[dict[str, str], dict[str, str]]]] = {}
     start, number = 0, 0
     while start + 4 <= len(people):
-        family = people[start : start + rnd.randint(2, 4)]
-        start += len(family) + rnd.randint(0, 6)  # not everyone lives in a household
+        family = people[start : start + rnd.randint(2, 5 if skewed else 4)]
+        start += len(family) + rnd.randint(0, 2 if skewed else 6)  # not everyone lives in a household
         tablet = {"type": "device_id", "value": f"family-tablet-{number}"}
         tv = {"type": "device_id", "value": f"family-tv-{number}"} if rnd.random() < 0.5 else None
         number += 1
@@ -124,8 +138,8 @@ def _households(rnd: random.Random, people: list[Person]) -> dict[int, list[tupl
         rnd.shuffle(kinds)
         for member in family:
             own = [kind for kind in kinds if kind in member.identifiers]
-            kind = own[0]
-            kinds.remove(kind)  # each member signs in with a different kind of account
+            kind = rnd.choice(own) if skewed else own[0]
+            kinds.remove(kind)  # each member signs in with a different kind of account (when even)
             kinds.append(kind)
             signed_in[member.index] = [(tablet, member.identifiers[kind][0])]
             if tv is not None:
@@ -158,6 +172,8 @@ def _recycled_numbers(rnd: random.Random, people: list[Person]) -> _Recycled:
     recycled = _Recycled()
     for a in range(0, len(people) - 1, 50):
         first, b = people[a], people[a + 1]
+        if "phone" not in first.identifiers:
+            continue
         until = first.since + rnd.randint(1, 4)
         b.since = max(b.since, until + rnd.randint(1, 3))
         recycled.taken[b.index] = first.identifiers["phone"][0]
@@ -166,24 +182,29 @@ def _recycled_numbers(rnd: random.Random, people: list[Person]) -> _Recycled:
 
 
 def generate(
-    events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS)
+    events: int, seed: int = 1, scenarios: frozenset[str] | set[str] = frozenset(SCENARIOS), shape: str = "even"
 ) -> tuple[list[str], dict[str, int]]:
     """``events`` NDJSON lines and the truth: identifier key -> person index."""
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         raise ValueError(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}: one of {', '.join(SHAPES)}")
+    skewed = shape == "skewed"
     rnd = random.Random(seed)
     config = IdentityConfig()
-    people = [_person(rnd, i, "two_phones" in scenarios) for i in range(max(events // 8, 8))]
+    people = [_person(rnd, i, "two_phones" in scenarios, skewed) for i in range(max(events // 8, 8))]
     for person in people:
         person.since = rnd.randint(2016, 2024)
-    tablets = _households(rnd, people) if "households" in scenarios else {}
+    # how active each person is: alike, or log-normal (most a little, a few a lot)
+    activity = list(accumulate(rnd.lognormvariate(0, 1) for _ in people)) if skewed else None
+    tablets = _households(rnd, people, skewed) if "households" in scenarios else {}
     kiosks = [{"type": "device_id", "value": f"kiosk-{k}"} for k in range(max(len(people) // 300, 1))]
     recycled = _recycled_numbers(rnd, people) if "recycled_phones" in scenarios else _Recycled()
     owners: dict[str, set[int]] = {}
     lines: list[str] = []
     for n in range(events):
-        person = rnd.choice(people)
+        person = rnd.choice(people) if activity is None else rnd.choices(people, cum_weights=activity)[0]
         year = min(person.since + n * 6 // events, 2026)
         pool = recycled.pool(person, year)
         carried = rnd.sample(pool, k=min(len(pool), rnd.choice([1, 2, 2, 2, 3])))
@@ -197,6 +218,9 @@ def generate(
             carried = [person.identifiers["member_id"][0], rnd.choice(kiosks)]
         elif roll < 0.16 and "invalid_phones" in scenarios:
             carried.append(_clerk_typed_phone(rnd))
+        elif roll > 0.66 and skewed:  # a sign-in: a device and one account
+            accounts = [i for i in pool if i["type"] != "device_id"]
+            carried = [rnd.choice(person.identifiers["device_id"]), rnd.choice(accounts)]
         valid = []
         for identifier in carried:
             try:
