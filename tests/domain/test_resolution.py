@@ -296,9 +296,10 @@ def test_where_no_device_may_join_people_a_second_account_on_ones_own_device_sta
         frozenset({"device_id:li-phone", "phone:+1", "email:li@x.cn"}),
         frozenset({"alipay_uid:li"}),
     }
-    why = explain(evidence(owner + tablet), result, "phone:+1", "alipay_uid:li")
+    why = explain(evidence(owner + tablet), result, "phone:+1", "alipay_uid:li", DeviceJoins.NEVER)
     assert not why.linked
     assert "device_id:li-tablet is a household device shared by 2 people" in why.reason
+    assert "device_joins is never" in why.reason  # the setting, not the people around it, made it one
 
     # strong evidence (an order carrying both accounts), or an admin merge, joins them, and the tablet with them
     for joined in (

@@ -112,6 +112,10 @@ async def test_a_deployment_that_lets_no_device_join_people_keeps_a_second_accou
     assert "device_id:li-tablet" not in ids
     (household,) = (await households_of_person(graph_store, never, li_id)).households
     assert set(household.members) == {li_id, ids["alipay_uid:2088li"]}
+    why = await admin.explain_link(graph_store, never, "phone:13900000007", "alipay_uid:2088li")
+    assert not why.linked
+    assert "device_id:li-tablet is a household device" in why.reason
+    assert "device_joins is never" in why.reason
     before = await partition(graph_store)
     await resolve_full(graph_store, never)
     assert await partition(graph_store) == before  # nothing left to change

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from profilegraph.domain.identifiers import DeviceJoins
 from profilegraph.domain.resolution import Evidence, Resolution, pair
 
 __all__ = ["Explanation", "LinkStep", "explain"]
@@ -73,8 +74,14 @@ def _neighbours(evidence: Evidence, key: str) -> list[str]:
     return sorted({link.b if link.a == key else link.a for link in evidence.links if key in (link.a, link.b)})
 
 
-def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Explanation:
-    """The path of accepted links joining ``a`` and ``b``, or the steps that were refused."""
+def explain(
+    evidence: Evidence, resolution: Resolution, a: str, b: str, device_joins: DeviceJoins = DeviceJoins.WEIGHED
+) -> Explanation:
+    """The path of accepted links joining ``a`` and ``b``, or the steps that were refused.
+
+    ``device_joins`` is the rule the resolution was made with: under ``never`` a household
+    device is named as one because of it, not because of the people around it.
+    """
     for key in (a, b):
         if key not in evidence.nodes:
             return Explanation(a, b, False, (), f"{key} has never been seen")
@@ -105,7 +112,8 @@ def explain(evidence: Evidence, resolution: Resolution, a: str, b: str) -> Expla
                 rule, detail = (
                     "household",
                     f"{key} is a household device shared by {len(people)} people ({', '.join(people)}) "
-                    "and never joins them",
+                    "and never joins them"
+                    + (" (device_joins is never: no device joins people)" if device_joins is DeviceJoins.NEVER else ""),
                 )
             elif key in resolution.shared:
                 seen_with = _neighbours(evidence, key)

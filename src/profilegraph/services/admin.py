@@ -173,7 +173,7 @@ async def explain_link(store: GraphAccess, config: IdentityConfig, a: str, b: st
 
     async def work(tx: Transaction) -> Explanation:
         evidence, _ = await load_component(tx, [key_a, key_b], None)
-        explanation = explain(evidence, resolve(evidence, config), key_a, key_b)
+        explanation = explain(evidence, resolve(evidence, config), key_a, key_b, config.device_joins)
         # Resolution reads only what it decides on; the path shows the whole evidence.
         found = await admin_store.link_evidence(tx, [pair(s.a, s.b) for s in explanation.path if s.kind == "evidence"])
         steps = [
