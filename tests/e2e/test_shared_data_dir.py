@@ -74,6 +74,21 @@ class Directory:
         recorded = json.loads((self.path / "server.json").read_text())
         return {"pid": recorded["pid"], "java_pid": recorded["java_pid"]}
 
+    def wait_owner(self, pid: int, url: str, timeout: float = 90) -> None:
+        """Until process ``pid``, serving ``url``, owns the graph server. A borrower notices
+        that its owner has gone when it next uses the graph, and a killed owner's server
+        can answer for a moment after it: a ready borrower may not have taken over yet."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/readyz", timeout=10)
+                if self.owner()["pid"] == pid:
+                    return
+            except (httpx.TransportError, OSError, ValueError):  # between owners
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"process {pid} did not take the graph server over within {timeout} s")
+
     def stop_all(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -142,8 +157,8 @@ def test_borrowing_services_take_over_when_the_owner_stops_or_is_killed(director
     third = directory.serve()
     directory.processes[1].kill()  # the new owner dies without a word
     directory.processes[1].wait()
+    directory.wait_owner(directory.processes[2].pid, third)
     wait_ready(third)
-    assert directory.owner()["pid"] == directory.processes[2].pid
     assert one_id_count(directory) == 50
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{first}/readyz", timeout=2)
@@ -181,8 +196,8 @@ def test_a_service_outlives_the_short_command_whose_server_it_borrowed(directory
     assert directory.owner()["pid"] == importer.pid  # the service borrowed the import's server
     assert importer.wait(timeout=300) == 0, directory.stderr(importer)
 
-    wait_ready(url)  # the import took its server with it; the service started its own
-    assert directory.owner()["pid"] == directory.processes[1].pid
+    directory.wait_owner(directory.processes[1].pid, url)  # the import took its server with it
+    wait_ready(url)  # and the service started its own
     health = httpx.post(
         f"{url}/graphql",
         json={"query": "{ health { graph { reachable } } }"},
