@@ -148,12 +148,13 @@ def rules_only(lines: list[str], config: IdentityConfig) -> dict[str, str]:
     graph = nx.Graph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from((link.a, link.b) for link in links)
-    component_of = {key: number for number, keys in enumerate(nx.connected_components(graph)) for key in keys}
+    components = list(nx.connected_components(graph))
+    component_of = {key: number for number, keys in enumerate(components) for key in keys}
     by_component: dict[int, list[LinkEvidence]] = {}
     for link in links:
         by_component.setdefault(component_of[link.a], []).append(link)
     predicted: dict[str, str] = {}
-    for number, keys in enumerate(nx.connected_components(graph)):
+    for number, keys in enumerate(components):
         evidence = Evidence({key: nodes[key] for key in keys}, tuple(by_component.get(number, ())))
         for cluster_number, cluster in enumerate(resolve(evidence, config).clusters):
             predicted.update(dict.fromkeys(cluster, f"{number}-{cluster_number}"))

@@ -81,8 +81,9 @@ def _person(rnd: random.Random, index: int, two_phones: bool, skewed: bool) -> P
     phones = [f"{rnd.choice(['139', '135', '186'])}{index:08d}"]
     if two_phones and rnd.random() < 0.25:
         phones.append(f"{rnd.choice(['150', '188'])}{index:08d}")
+    given = [{"type": "phone", "value": p} for p in phones]
     if not skewed or rnd.random() < 0.85:
-        ids["phone"] = [{"type": "phone", "value": p} for p in phones]
+        ids["phone"] = given
     if rnd.random() < 0.7:
         ids["email"] = [{"type": "email", "value": f"user{index}@example{index % 7}.com"}]
     if rnd.random() < 0.6:
@@ -99,7 +100,7 @@ def _person(rnd: random.Random, index: int, two_phones: bool, skewed: bool) -> P
     if rnd.random() < 0.5:
         ids["member_id"] = [{"type": "member_id", "value": f"M{index:09d}"}]
     if not any(kind in ids for kind in STRONG_KINDS):  # someone the brand can reach at all
-        ids["phone"] = [{"type": "phone", "value": p} for p in phones]
+        ids["phone"] = given
     ids["device_id"] = [{"type": "device_id", "value": f"dev-{index}-{d}"} for d in range(rnd.randint(1, 3))]
     return person
 
